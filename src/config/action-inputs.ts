@@ -1,0 +1,59 @@
+// The one place that reads action inputs. test/unit/action-inputs.test.ts checks it against action.yml.
+import * as core from '@actions/core';
+
+export type Mode = 'auto' | 'plan' | 'run';
+
+export interface ActionInputs {
+  mode: Mode;
+  githubToken: string;
+  membersToken?: string;
+  configPath: string;
+  runbooksGlob: string;
+  statusContext: string;
+  secretEnv: string[];
+  slackWebhookUrl?: string;
+}
+
+/** Names exactly as in action.yml. */
+export const INPUT_NAMES = [
+  'mode',
+  'github-token',
+  'members-token',
+  'config',
+  'runbooks',
+  'status-context',
+  'secret-env',
+  'slack-webhook-url',
+] as const;
+
+export const OUTPUT_NAMES = ['decision', 'reason-code', 'result'] as const;
+
+const MODES: readonly Mode[] = ['auto', 'plan', 'run'];
+
+export function readActionInputs(): ActionInputs {
+  const mode = (core.getInput('mode') || 'auto') as Mode;
+  if (!MODES.includes(mode)) {
+    throw new Error(`Input "mode" is "${mode}"; use one of: ${MODES.join(', ')}.`);
+  }
+  const githubToken = core.getInput('github-token');
+  if (!githubToken) {
+    throw new Error('Input "github-token" is empty. Pass `github-token: ${{ github.token }}` (the default) or a token with pull-requests: write.');
+  }
+  const membersToken = core.getInput('members-token') || undefined;
+  const slackWebhookUrl = core.getInput('slack-webhook-url') || undefined;
+  for (const secret of [githubToken, membersToken, slackWebhookUrl]) if (secret) core.setSecret(secret);
+  const secretEnv = core
+    .getInput('secret-env')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  return {
+    mode,
+    githubToken,
+    membersToken,
+    configPath: core.getInput('config') || '.github/opsgate.yml',
+    runbooksGlob: core.getInput('runbooks') || 'runbooks/**/*.{yml,yaml}',
+    statusContext: core.getInput('status-context') || 'opsgate/approval',
+    secretEnv,
+    slackWebhookUrl,
+  };
+}
