@@ -1,5 +1,6 @@
 // The `opsgate` command line's composition root: parses the command and hands off to src/cli/<command>.ts.
 // Exit codes: 0 ok, 1 a failed step or a refusal, 2 bad input or usage.
+import './runtime-shim.js';
 import { validateCommand } from './cli/validate.js';
 import { planCommand } from './cli/plan.js';
 import { runCommand } from './cli/run.js';
