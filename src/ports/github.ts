@@ -72,6 +72,12 @@ export interface GitHubGateway {
    * Throws CommentForbiddenError when the token cannot comment (fork PRs, read-only tokens).
    */
   upsertStickyComment(issueNumber: number, marker: string, body: string): Promise<CommentRef>;
+  /**
+   * The body of the one comment carrying `marker` written by this token's user (same match as
+   * upsertStickyComment: marker AND author, so a comment typed by a PR participant is never trusted); null when
+   * there is none. The merge phase reads the plan comment's digest marker with it. (Added by the merge phase.)
+   */
+  findStickyComment?(issueNumber: number, marker: string): Promise<(CommentRef & { body: string }) | null>;
   setCommitStatus(sha: string, status: { state: CommitState; context: string; description: string; targetUrl?: string }): Promise<void>;
 }
 

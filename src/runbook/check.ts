@@ -1,9 +1,15 @@
 // The one entry point every surface uses to turn a runbook file into a checked runbook: parse, schema,
-// references, SQL and shell lint, digest. (Contract stub: the foundation work replaces the body.)
-import type { Diagnostic } from './diagnostics.js';
+// references, SQL and shell lint, digest. Never throws on bad input.
+import { runbookDigest } from '../plan/digest.js';
+import { sortDiagnostics, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { SourceFile } from './load-result.js';
-import type { RepoConfig, Runbook } from './model.js';
-import type { SqlStatementInfo } from './lint-sql.js';
+import type { RepoConfig, Runbook, SourceSpan } from './model.js';
+import { lintSql, type SqlStatementInfo } from './lint-sql.js';
+import { lintShellStep } from './lint-shell.js';
+import { loadRunbook } from './load-runbook.js';
+import { locatePath, type ParsedYaml } from './parse-yaml.js';
+import { referenceDiagnostics } from './references.js';
+import { scalarLocator } from './scalar-locate.js';
 
 export interface CheckedRunbook {
   runbook: Runbook;
@@ -22,6 +28,47 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-export async function checkRunbook(source: SourceFile, _config: RepoConfig): Promise<CheckResult> {
-  return { file: source.path, diagnostics: [] };
+function locatorFor(parsed: ParsedYaml, path: string, value: string): (byteOffset: number) => SourceSpan {
+  const scalar = parsed.scalars.get(path);
+  if (!scalar) return () => locatePath(parsed, path);
+  return scalarLocator(scalar.node, value, parsed.text, parsed.lineCounter);
+}
+
+async function lintSteps(runbook: Runbook, config: RepoConfig, parsed: ParsedYaml): Promise<{ diagnostics: Diagnostic[]; statements: Map<number, SqlStatementInfo[]> }> {
+  const diagnostics: Diagnostic[] = [];
+  const statements = new Map<number, SqlStatementInfo[]>();
+  for (const step of runbook.steps) {
+    if (step.kind === 'shell') {
+      diagnostics.push(...lintShellStep(step, config.policy.denyCommands, runbook.path, locatorFor(parsed, `/steps/${step.index}/run`, step.run)));
+      continue;
+    }
+    const db = config.databases[step.database];
+    if (!db) continue;
+    const result = await lintSql({ step, engine: db.engine, rules: config.policy.sqlRules, file: runbook.path, locate: locatorFor(parsed, `/steps/${step.index}/sql`, step.sql) });
+    diagnostics.push(...result.diagnostics);
+    statements.set(step.index, result.statements);
+  }
+  return { diagnostics, statements };
+}
+
+/** Bytes (Uint8Array) are checked for binary content and UTF-8 before anything else. */
+export async function checkRunbookInput(path: string, input: Uint8Array | string, config: RepoConfig): Promise<CheckResult> {
+  try {
+    const loaded = loadRunbook(path, input);
+    if (!loaded.runbook) return { file: path, diagnostics: sortDiagnostics(loaded.diagnostics) };
+    const runbook = loaded.runbook;
+    const refs = referenceDiagnostics(runbook, config, loaded.parsed);
+    const lint = await lintSteps(runbook, config, loaded.parsed);
+    const diagnostics = sortDiagnostics([...refs, ...lint.diagnostics]);
+    if (hasErrors(diagnostics)) return { file: path, diagnostics };
+    const text = loaded.parsed.text;
+    return { file: path, diagnostics, checked: { runbook, text, digest: runbookDigest(text, runbook, config), sqlStatements: lint.statements } };
+  } catch (e) {
+    // A bug must not look like a valid runbook: fail closed with a diagnostic.
+    return { file: path, diagnostics: [{ file: path, span: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, severity: 'error', code: 'internal-error', message: `opsgate could not check this file: ${(e as Error).message}` }] };
+  }
+}
+
+export async function checkRunbook(source: SourceFile, config: RepoConfig): Promise<CheckResult> {
+  return checkRunbookInput(source.path, source.text, config);
 }

@@ -1,6 +1,10 @@
-// SQL analysis and lint with the engine's real parser. (Contract stub: the SQL work replaces the body.)
-import type { Diagnostic } from './diagnostics.js';
-import type { SourceSpan, SqlRules, SqlStep } from './model.js';
+// SQL analysis and lint with the engine's real parser (libpg-query: PostgreSQL's own grammar compiled to
+// WASM). Splits a step's SQL into statements with exact byte ranges, classifies each, and applies the
+// repository's SqlRules. MySQL has no parser here yet: such steps get one clear error instead of a guess.
+import { loadModule, parseSync, scanSync } from 'libpg-query';
+import type { Diagnostic, Severity } from './diagnostics.js';
+import type { RuleLevel, SourceSpan, SqlRules, SqlStep } from './model.js';
+import { classifyStatement } from './sql-classify.js';
 
 export type StatementClass = 'read' | 'dml' | 'ddl' | 'transaction' | 'other';
 
@@ -28,6 +32,138 @@ export interface SqlLintResult {
   diagnostics: Diagnostic[];
 }
 
-export async function lintSql(_input: SqlLintInput): Promise<SqlLintResult> {
-  return { statements: [], diagnostics: [] };
+let moduleLoaded: Promise<void> | undefined;
+let parserReady = false;
+
+/** Loads the WASM parser once per process; parseSync is used after that. */
+export function loadSqlParser(): Promise<void> {
+  moduleLoaded ??= loadModule().then(() => {
+    parserReady = true;
+  });
+  return moduleLoaded;
+}
+
+interface ParseError {
+  message: string;
+  /** UTF-8 byte offset of the error. */
+  byteOffset: number;
+}
+
+type ParseOutcome = { statements: SqlStatementInfo[]; nodes: Record<string, unknown>[] } | { error: ParseError };
+
+/** Splits and classifies PostgreSQL text. Exported for SQL delivery, which needs the statement boundaries. */
+export async function splitPostgresStatements(sql: string): Promise<ParseOutcome> {
+  await loadSqlParser();
+  return splitPostgresStatementsSync(sql);
+}
+
+/** Synchronous form for renderers; loadSqlParser() (or any lintSql call) must have completed first. */
+export function splitPostgresStatementsSync(sql: string): ParseOutcome {
+  if (!parserReady) throw new Error('the SQL parser is not loaded yet: await loadSqlParser() before rendering SQL steps');
+  const bytes = Buffer.from(sql, 'utf8');
+  let tree: { stmts?: { stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }[] };
+  try {
+    tree = parseSync(sql) as typeof tree;
+  } catch (error) {
+    return { error: parseErrorOf(error, sql) };
+  }
+  const statements: SqlStatementInfo[] = [];
+  const nodes: Record<string, unknown>[] = [];
+  for (const raw of tree.stmts ?? []) {
+    const byteStart = raw.stmt_location ?? 0;
+    // stmt_len is absent (0) for the last statement when it has no terminating semicolon.
+    const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : bytes.length;
+    const [nodeName, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
+    statements.push({ ...classifyStatement(nodeName, node), byteStart, byteEnd, text: bytes.subarray(byteStart, byteEnd).toString('utf8').trim() });
+    nodes.push({ [nodeName]: node });
+  }
+  return { statements, nodes };
+}
+
+function parseErrorOf(error: unknown, sql: string): ParseError {
+  const details = (error as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
+  const message = details?.message ?? (error instanceof Error ? error.message : String(error));
+  // The parser reports a 0-based position in characters (code points); diagnostics want bytes.
+  const charIndex = Math.max(0, details?.cursorPosition ?? 0);
+  const prefix = Array.from(sql).slice(0, charIndex).join('');
+  return { message, byteOffset: Buffer.byteLength(prefix, 'utf8') };
+}
+
+export async function lintSql(input: SqlLintInput): Promise<SqlLintResult> {
+  const { step } = input;
+  const at = (byteOffset: number, severity: Severity, code: string, message: string, fix?: string): Diagnostic => ({
+    file: input.file,
+    span: input.locate(byteOffset),
+    severity,
+    code,
+    message,
+    ...(fix ? { fix } : {}),
+  });
+  if (input.engine === 'mysql') {
+    return {
+      statements: [],
+      diagnostics: [at(0, 'error', 'sql-engine-unsupported', `step "${step.name}": engine mysql is not supported yet; opsgate runs and checks PostgreSQL SQL only.`, 'use a PostgreSQL database for SQL steps, or run the mysql client from a shell step')],
+    };
+  }
+  if (step.sql.trim() === '') {
+    return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `step "${step.name}" has no SQL.`, 'write at least one statement under `sql:`')] };
+  }
+  const parsed = await splitPostgresStatements(step.sql);
+  if ('error' in parsed) {
+    return { statements: [], diagnostics: [at(parsed.error.byteOffset, 'error', 'sql-syntax-error', `SQL syntax error: ${parsed.error.message}`)] };
+  }
+  if (parsed.statements.length === 0) {
+    return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `step "${step.name}" has only comments, no SQL statement.`, 'write at least one statement under `sql:`')] };
+  }
+  const diagnostics = parsed.statements.flatMap((statement, i) => ruleDiagnostics(statement, parsed.nodes[i]!, input, at));
+  for (const byteOffset of psqlVariableOffsets(step.sql)) {
+    diagnostics.push(at(byteOffset, 'error', 'sql-psql-variable', 'a colon followed by a name outside quotes is psql variable syntax (:name): opsgate sends SQL through psql, which could replace it.', 'write a space after the colon, e.g. arr[1: n]'));
+  }
+  return { statements: parsed.statements, diagnostics };
+}
+
+type At = (byteOffset: number, severity: Severity, code: string, message: string, fix?: string) => Diagnostic;
+
+function ruleDiagnostics(statement: SqlStatementInfo, node: Record<string, unknown>, input: SqlLintInput, at: At): Diagnostic[] {
+  const { rules, step } = input;
+  const found: Diagnostic[] = [];
+  const rule = (level: RuleLevel, code: string, message: string, fix: string) => {
+    if (level !== 'off') found.push(at(statement.byteStart, level, code, message, fix));
+  };
+  const update = node.UpdateStmt as Record<string, unknown> | undefined;
+  const del = node.DeleteStmt as Record<string, unknown> | undefined;
+  if (update && !update.whereClause && !update.whereCurrentOf) {
+    rule(rules.updateWithoutWhere, 'sql-update-without-where', 'UPDATE without WHERE changes every row of the table.', 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: update-without-where: off)');
+  }
+  if (del && !del.whereClause) {
+    rule(rules.deleteWithoutWhere, 'sql-delete-without-where', 'DELETE without WHERE removes every row of the table.', 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: delete-without-where: off)');
+  }
+  if (statement.kind.startsWith('DROP ')) {
+    rule(rules.drop, 'sql-drop', `${statement.kind} destroys data and cannot be rolled back after commit.`, 'make sure this is intended; the repo policy (sql-rules: drop) sets this level');
+  } else if (statement.kind === 'TRUNCATE') {
+    rule(rules.truncate, 'sql-truncate', 'TRUNCATE removes every row of the table.', 'use DELETE with a WHERE clause, or relax the repo policy (sql-rules: truncate)');
+  } else if (statement.class === 'ddl') {
+    rule(rules.ddl, 'sql-ddl', `${statement.kind} changes the schema.`, 'make sure this is intended; the repo policy (sql-rules: ddl) sets this level');
+  }
+  if (statement.class === 'transaction' && step.transaction && !statement.kind.includes('SAVEPOINT')) {
+    found.push(
+      at(statement.byteStart, 'error', 'sql-explicit-transaction', `${statement.kind} inside a step that runs in a transaction: opsgate already wraps the step's SQL in BEGIN ... COMMIT.`, 'remove the statement, or set `transaction: false` on the step to manage transactions yourself'),
+    );
+  }
+  return found;
+}
+
+/**
+ * Byte offsets of `:name`, `:'name'`, `:"name"` or `:{?name}` outside quotes and comments (found with the
+ * real scanner). In valid PostgreSQL this only happens in array slices; psql would interpolate a variable
+ * of that name, so such SQL is refused rather than silently changed.
+ */
+function psqlVariableOffsets(sql: string): number[] {
+  const tokens = scanSync(sql).tokens;
+  const offsets: number[] = [];
+  tokens.forEach((token, i) => {
+    const next = tokens[i + 1];
+    if (token.text === ':' && next && next.start === token.end && /^[A-Za-z_"'{\u0080-\uffff]/.test(next.text)) offsets.push(token.start);
+  });
+  return offsets;
 }

@@ -1,0 +1,58 @@
+// Markdown helpers shared by the plan and result comments: escaping, robust code fences, <details>, and
+// size-aware truncation under GitHub's 65,536-character comment limit. Pure.
+
+/** GitHub rejects comment bodies over this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+/** Escapes text for inline use (table cells, list items): markdown punctuation, HTML, pipes, newlines. */
+export function escapeInline(text: string): string {
+  return text
+    .replace(/[\\`*_{}[\]()#+!|~>]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** Escapes text for HTML contexts (<summary>), where markdown is not processed. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+/** Inline code that survives backticks in the content. */
+export function inlineCode(text: string): string {
+  const oneLine = text.replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...[...oneLine.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${oneLine.replace(/\|/g, '\\|')}${pad}${ticks}`;
+}
+
+/** A fenced block whose fence is longer than any backtick run inside, so content can never close it. */
+export function codeFence(content: string, language = ''): string {
+  const longest = Math.max(0, ...[...content.matchAll(/`{3,}/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  const body = content.endsWith('\n') ? content : `${content}\n`;
+  return `${fence}${language}\n${body}${fence}`;
+}
+
+export function details(summary: string, body: string, open = false): string {
+  return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+
+export function table(headers: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Hidden HTML comment; "--" is not allowed inside one, so it is broken up. */
+export function hiddenComment(text: string): string {
+  return `<!-- ${text.replace(/--/g, '- -')} -->`;
+}
+
+/** The first `maxLines` lines (and at most `maxChars`), and how much was left out. */
+export function clip(text: string, maxLines: number, maxChars: number): { text: string; cut: boolean } {
+  const lines = text.split('\n');
+  let out = lines.slice(0, maxLines).join('\n');
+  if (out.length > maxChars) out = out.slice(0, maxChars);
+  return { text: out, cut: out.length < text.length };
+}

@@ -1,0 +1,213 @@
+// The merge phase: find the merged PR, load its runbooks at the merge commit, gate each one (approvals,
+// digest, window, run-once) and run it, then report on the PR. Talks to the world only through ports.
+import type { AuditLog, Ledger, RunIdentity } from '../ports/audit.js';
+import type { Clock } from '../ports/clock.js';
+import type { ExecutorFactory } from '../ports/executor.js';
+import type { GitHubGateway, PullRequestInfo } from '../ports/github.js';
+import type { Reporter } from '../ports/reporter.js';
+import type { AuditConfig, RepoConfig } from '../runbook/model.js';
+import { loadRepoConfig } from '../config/load-repo-config.js';
+import { checkRunbook, type CheckedRunbook } from '../runbook/check.js';
+import { formatDiagnostic, hasErrors } from '../runbook/diagnostics.js';
+import { proceed, refuse, unexpected, type Outcome } from '../run/outcome.js';
+import { PLAN_COMMENT_MARKER } from './merge-plan-digest.js';
+import { gateRunbook } from './merge-gate.js';
+import { executeRunbook } from './merge-execute.js';
+import { findMergedPullRequests, runbookFilesOf, runbookMatcher } from './merge-pull-requests.js';
+import { combineOutcomes, type MergePhaseReport, type PullRequestReport, type RunbookReport } from './merge-report.js';
+import type { MergeTrigger } from './merge-trigger.js';
+
+/** The audit destination named by the repo config: a transcript per run and the run-once ledger. */
+export interface AuditSinks {
+  ledger: Ledger;
+  open(identity: RunIdentity): AuditLog;
+}
+
+export interface MergePhaseDeps {
+  github: GitHubGateway;
+  /** "owner/repo". */
+  repository: string;
+  configPath: string;
+  runbooksGlob: string;
+  /** Throws (AuditUnavailableError or a plain Error) when the config names no usable destination. */
+  auditSinks(audit: AuditConfig | undefined): AuditSinks;
+  executors: ExecutorFactory;
+  /** Environment for steps on the local target (remote targets use their own). */
+  stepEnv?: Record<string, string>;
+  /** Values masked everywhere (from `secret-env`, the tokens), besides the config's policy.redact patterns. */
+  secretValues: string[];
+  clock: Clock;
+  signal: AbortSignal;
+  reporter: Reporter;
+  runId: string;
+  workflowRunUrl?: string;
+  /** Told before a runbook starts and after it ends (Slack); failures are the notifier's business. */
+  notify?(event: 'start' | 'end', pr: PullRequestInfo, report: RunbookReport): Promise<void>;
+  /** Called with each PR's report as soon as it is final (the result comment). */
+  onPullRequestReport?(report: PullRequestReport): Promise<void>;
+}
+
+export async function runMergePhase(trigger: MergeTrigger, deps: MergePhaseDeps): Promise<MergePhaseReport> {
+  const isRunbook = runbookMatcher(deps.runbooksGlob, deps.configPath);
+  let found: Awaited<ReturnType<typeof findMergedPullRequests>>;
+  try {
+    found = await findMergedPullRequests(deps.github, trigger, isRunbook);
+  } catch (error) {
+    found = { outcome: githubUnavailable(`find the pull request merged by ${trigger.sha.slice(0, 7)}`, error) };
+  }
+  if ('outcome' in found) return { trigger: trigger.kind, outcome: found.outcome, pullRequests: [], cancelled: deps.signal.aborted };
+  const reports: PullRequestReport[] = [];
+  for (const pr of found.pullRequests) {
+    const report = await pullRequestReport(pr, trigger, isRunbook, deps);
+    reports.push(report);
+    await deps.onPullRequestReport?.(report);
+  }
+  return { trigger: trigger.kind, outcome: combineOutcomes(reports.map((r) => r.outcome)), pullRequests: reports, cancelled: deps.signal.aborted };
+}
+
+/** Reads happen before anything runs, so a failed read means nothing ran: say so, as an error, not a refusal. */
+function githubUnavailable(what: string, error: unknown): Outcome {
+  return unexpected('github-unavailable', `Could not ${what} on GitHub, so nothing ran: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+async function pullRequestReport(
+  pr: PullRequestInfo,
+  trigger: MergeTrigger,
+  isRunbook: (path: string) => boolean,
+  deps: MergePhaseDeps,
+): Promise<PullRequestReport> {
+  // A merge-queue commit is not merged yet: read at the queue's commit. Otherwise read what was merged.
+  const mergeSha = trigger.kind === 'merge-group' ? trigger.sha : (pr.mergeCommitSha ?? trigger.sha);
+  const base = { number: pr.number, url: pr.htmlUrl, mergeSha, author: pr.author };
+  let files: ReturnType<typeof runbookFilesOf>;
+  let loaded: Loaded;
+  try {
+    files = runbookFilesOf(await deps.github.listPullRequestFiles(pr.number), isRunbook);
+    if (files.toRun.length === 0) {
+      const outcome = proceed('no-runbooks', `#${pr.number} adds or changes no runbooks (${deps.runbooksGlob}); nothing to run.`);
+      return { ...base, outcome, runbooks: [], deleted: files.deleted };
+    }
+    loaded = await loadAtMerge(pr, mergeSha, files.toRun, deps);
+  } catch (error) {
+    return { ...base, outcome: githubUnavailable(`read the runbooks of #${pr.number} at ${mergeSha.slice(0, 7)}`, error), runbooks: [], deleted: [] };
+  }
+  if ('outcome' in loaded) return { ...base, outcome: loaded.outcome, runbooks: loaded.runbooks ?? [], deleted: files.deleted };
+
+  const runbooks = await gateAndRunInOrder({ pr, mergeSha, config: loaded.config, trigger, deps }, loaded.checked);
+  return { ...base, outcome: combineOutcomes(runbooks.map((r) => r.outcome)), runbooks, deleted: files.deleted, redactPatterns: loaded.config.policy.redact };
+}
+
+type Loaded = { config: RepoConfig; checked: CheckedRunbook[] } | { outcome: Outcome; runbooks?: RunbookReport[] };
+
+/** The config and every runbook at the merge commit; any error means nothing in this PR runs. */
+async function loadAtMerge(pr: PullRequestInfo, mergeSha: string, paths: string[], deps: MergePhaseDeps): Promise<Loaded> {
+  const configText = await deps.github.readFile(deps.configPath, mergeSha);
+  if (configText === null) {
+    return { outcome: refuse('invalid-config', `${deps.configPath} does not exist at ${mergeSha.slice(0, 7)}; opsgate needs it to know targets, databases and the policy. Nothing ran.`) };
+  }
+  const config = loadRepoConfig({ path: deps.configPath, text: configText });
+  if (!config.value) {
+    deps.reporter.annotate(config.diagnostics);
+    const first = config.diagnostics.find((d) => d.severity === 'error');
+    return { outcome: refuse('invalid-config', `${deps.configPath} is not valid at ${mergeSha.slice(0, 7)}: ${first ? formatDiagnostic(first) : 'see the annotations'}. Nothing ran.`) };
+  }
+  const checked: CheckedRunbook[] = [];
+  const reports: RunbookReport[] = [];
+  for (const path of paths) {
+    const text = await deps.github.readFile(path, mergeSha);
+    if (text === null) {
+      reports.push({ path, outcome: refuse('invalid-runbook', `${path} is listed in #${pr.number} but does not exist at ${mergeSha.slice(0, 7)}.`) });
+      continue;
+    }
+    const result = await checkRunbook({ path, text }, config.value);
+    if (!result.checked || hasErrors(result.diagnostics)) {
+      deps.reporter.annotate(result.diagnostics);
+      const first = result.diagnostics.find((d) => d.severity === 'error');
+      const why = first ? formatDiagnostic(first) : `${path} could not be checked`;
+      reports.push({ path, outcome: refuse('invalid-runbook', `${why}. Nothing in #${pr.number} ran.`), diagnostics: result.diagnostics });
+      continue;
+    }
+    checked.push(result.checked);
+    reports.push({ path, title: result.checked.runbook.title, digest: result.checked.digest, outcome: proceed('ok', 'valid') });
+  }
+  if (checked.length < paths.length) {
+    const bad = reports.filter((r) => r.outcome.decision !== 'proceed');
+    const held = reports.map((r) =>
+      r.outcome.decision === 'proceed' ? { ...r, outcome: refuse('invalid-runbook', `Not run: ${bad.map((b) => b.path).join(', ')} in the same PR is invalid, and nothing runs on bad input.`) } : r,
+    );
+    return { outcome: combineOutcomes(bad.map((b) => b.outcome)), runbooks: held };
+  }
+  return { config: config.value, checked };
+}
+
+/** Path order; once one runbook does not finish, later ones wait (they may depend on it). */
+interface PullRequestRun {
+  pr: PullRequestInfo;
+  mergeSha: string;
+  config: RepoConfig;
+  trigger: MergeTrigger;
+  deps: MergePhaseDeps;
+}
+
+async function gateAndRunInOrder(run: PullRequestRun, checked: CheckedRunbook[]): Promise<RunbookReport[]> {
+  const { config, deps } = run;
+  let sinks: AuditSinks;
+  try {
+    sinks = deps.auditSinks(config.audit);
+  } catch (error) {
+    const message = `${error instanceof Error ? error.message : String(error)} Nothing ran.`;
+    return checked.map((c) => ({ path: c.runbook.path, title: c.runbook.title, digest: c.digest, outcome: refuse('audit-unavailable', message) }));
+  }
+  const reports: RunbookReport[] = [];
+  let blockedBy: RunbookReport | null = null;
+  for (const c of checked) {
+    const base: RunbookReport = { path: c.runbook.path, title: c.runbook.title, digest: c.digest, target: c.runbook.target, window: c.runbook.window, outcome: proceed('ok', '') };
+    if (deps.signal.aborted) {
+      reports.push({ ...base, outcome: refuse('cancelled', `${c.runbook.path} did not run: the job was cancelled before it started.`) });
+      continue;
+    }
+    if (blockedBy !== null) {
+      const { path, outcome } = blockedBy;
+      reports.push({ ...base, outcome: refuse(outcome.reasonCode, `${c.runbook.path} did not run: ${path} before it in this PR ended with ${outcome.reasonCode}, and later runbooks may depend on it.`) });
+      continue;
+    }
+    const report = await gateAndRun(run, c, sinks, base);
+    reports.push(report);
+    if (report.outcome.decision !== 'proceed') blockedBy = report;
+  }
+  return reports;
+}
+
+async function gateAndRun(run: PullRequestRun, checked: CheckedRunbook, sinks: AuditSinks, base: RunbookReport): Promise<RunbookReport> {
+  const { pr, config, deps } = run;
+  let planComment: string | null;
+  try {
+    planComment = await planCommentOf(pr, deps);
+  } catch (error) {
+    return { ...base, outcome: githubUnavailable(`read the plan comment of #${pr.number}`, error) };
+  }
+  const gate = await gateRunbook({ github: deps.github, pr, repository: deps.repository, config, checked, planComment, ledger: sinks.ledger, clock: deps.clock });
+  const approvers = gate.approval?.counted.map((c) => c.login);
+  const gated: RunbookReport = { ...base, approvalSummary: gate.approval?.summary, approvers, ledger: gate.ledger };
+  if (!gate.passed) return { ...gated, outcome: gate.outcome, audit: gate.ledger?.location };
+  if (run.trigger.kind === 'merge-group') {
+    return { ...gated, outcome: proceed('ok', `${checked.runbook.path}: every gate passes; it runs after the merge queue merges #${pr.number}.`) };
+  }
+  const identity: RunIdentity = { repository: deps.repository, pullRequest: pr.number, runbookPath: checked.runbook.path, runbookDigest: checked.digest, runId: deps.runId };
+  await deps.notify?.('start', pr, gated);
+  const ran = await executeRunbook({ checked, config, identity, pr, mergeSha: run.mergeSha, approval: gate.approval, sinks, deps }).catch((error: unknown) => ({
+    // A bug or crash mid-run: the ledger shows the run as started, so no later attempt repeats it.
+    outcome: unexpected('internal-error', `${checked.runbook.path} stopped unexpectedly: ${error instanceof Error ? error.message : String(error)}. Steps may have run; the audit transcript has what happened, and opsgate will not run it again.`),
+    steps: undefined,
+    audit: undefined,
+  }));
+  const report: RunbookReport = { ...gated, outcome: ran.outcome, steps: ran.steps, audit: ran.audit };
+  await deps.notify?.('end', pr, report);
+  return report;
+}
+
+/** The sticky plan comment written by this token's user; null when there is none (the digest gate then refuses). */
+async function planCommentOf(pr: PullRequestInfo, deps: MergePhaseDeps): Promise<string | null> {
+  if (!deps.github.findStickyComment) throw new Error('This GitHub gateway cannot read the plan comment (findStickyComment), so the digest cannot be checked.');
+  return (await deps.github.findStickyComment(pr.number, PLAN_COMMENT_MARKER))?.body ?? null;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { cloudWatchStreamLinks } from '../../src/render/console-links.js';
+
+// The worked example from /work/shared/design/aws-facts.md "Console deep links".
+const example = { region: 'eu-west-1', logGroup: '/ops/runbooks', logStream: 'restart-api/2026-01-15T10-00-00Z/i-0abc123def4567890' };
+const home = 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1';
+
+describe('console links', () => {
+  it('matches the worked stream URL exactly, with and without a range', () => {
+    expect(cloudWatchStreamLinks(example).streamUrl).toBe(
+      `${home}#logsV2:log-groups/log-group/$252Fops$252Frunbooks/log-events/restart-api$252F2026-01-15T10-00-00Z$252Fi-0abc123def4567890`,
+    );
+    expect(cloudWatchStreamLinks({ ...example, start: 1768471200000, end: 1768474800000 }).streamUrl).toBe(
+      `${home}#logsV2:log-groups/log-group/$252Fops$252Frunbooks/log-events/restart-api$252F2026-01-15T10-00-00Z$252Fi-0abc123def4567890$3Fstart$3D1768471200000$26end$3D1768474800000`,
+    );
+  });
+
+  it('matches the worked Logs Insights URL exactly', () => {
+    expect(cloudWatchStreamLinks({ ...example, start: 1768471200000, end: 1768474800000 }).insightsUrl).toBe(
+      `${home}#logsV2:logs-insights$3FqueryDetail$3D~(end~'2026-01-15T11*3a00*3a00.000Z~start~'2026-01-15T10*3a00*3a00.000Z~timeType~'ABSOLUTE~tz~'UTC~editorString~'fields*20*40timestamp*2c*20*40message*0a*7c*20filter*20*40logStream*20*3d*20*22restart-api*2f2026-01-15T10-00-00Z*2fi-0abc123def4567890*22*0a*7c*20sort*20*40timestamp*20asc~source~(~'*2fops*2frunbooks))`,
+    );
+  });
+
+  it('uses the partition console host and encodes spaces and non-ASCII', () => {
+    const cn = cloudWatchStreamLinks({ region: 'cn-north-1', logGroup: 'g', logStream: 's' });
+    expect(cn.streamUrl.startsWith('https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#')).toBe(true);
+    const gov = cloudWatchStreamLinks({ region: 'us-gov-west-1', partition: 'aws-us-gov', logGroup: 'g', logStream: 's' });
+    expect(gov.streamUrl.startsWith('https://us-gov-west-1.console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#')).toBe(true);
+    const named = cloudWatchStreamLinks({ region: 'us-east-1', logGroup: '/a b', logStream: 'é x' });
+    expect(named.streamUrl).toContain('/log-group/$252Fa$2520b/log-events/$25C3$25A9$2520x');
+    expect(named.insightsUrl).toContain("source~(~'*2fa*20b)");
+    expect(named.insightsUrl).toContain('*22*c3*a9*20x*22');
+    expect(named.insightsUrl).toContain("~(end~0~start~-86400~timeType~'RELATIVE~unit~'seconds~");
+  });
+});

@@ -1,0 +1,29 @@
+// Runs the real CLI entry (tsx src/cli.ts validate) and checks its output and exit codes.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'validate', ...args], { cwd: root, encoding: 'utf8' });
+
+describe('opsgate validate', () => {
+  it('exits 0 on the examples', () => {
+    const r = cli();
+    expect(r.stdout).toContain('valid: 2 runbooks checked, 0 errors');
+    expect(r.status).toBe(0);
+  }, 60_000);
+
+  it('exits 2 and prints file:line:col with the fix on bad runbooks', () => {
+    const r = cli('test/fixtures/bad/unknown-step-key.yml', 'test/fixtures/bad/deny-command.yml');
+    expect(r.stdout).toContain('test/fixtures/bad/unknown-step-key.yml:7:5: error: unknown key `timout` in `steps.0`; did you mean `timeout`? Fix: rename it to `timeout`');
+    expect(r.stdout).toContain('test/fixtures/bad/deny-command.yml:8:14: error:');
+    expect(r.stdout).toMatch(/invalid: 2 runbooks checked, 2 errors/);
+    expect(r.status).toBe(2);
+  }, 60_000);
+
+  it('validates the config itself', () => {
+    const r = cli('--config', 'test/fixtures/bad/config/bad-regex.config.yml');
+    expect(r.stdout).toContain('bad-regex.config.yml:6:12: error: policy.redact[0] is not a valid regular expression');
+    expect(r.status).toBe(2);
+  }, 60_000);
+});
