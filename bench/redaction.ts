@@ -34,6 +34,7 @@ async function benchOrchestrator(totalMb: number): Promise<void> {
   const audit: AuditLog = {
     location: { kind: 'file', description: 'null audit' },
     runStarted: async () => {},
+    targetResolved: async () => {},
     stepStarted: async () => {},
     stepOutput: async () => void auditCalls++,
     stepFinished: async () => {},

@@ -8,7 +8,7 @@ export const MAX_MESSAGE_BYTES = 1_048_550;
 /** Raw output bytes per step.output event; JSON escaping can grow this 6x, still under MAX_MESSAGE_BYTES. */
 export const OUTPUT_PIECE_BYTES = 128 * 1024;
 
-export type AuditEventType = 'run.started' | 'step.started' | 'step.output' | 'step.finished' | 'run.finished';
+export type AuditEventType = 'run.started' | 'target.resolved' | 'step.started' | 'step.output' | 'step.finished' | 'run.finished';
 
 export interface AuditEvent {
   v: number;

@@ -1,6 +1,6 @@
 // Builds the chained event lines of one run and keeps per-step output counters. Pure; sinks write the lines.
 import { createHash, type Hash } from 'node:crypto';
-import type { OutputStream } from '../ports/executor.js';
+import type { OutputStream, ResolvedTarget } from '../ports/executor.js';
 import type { RunFinishedInfo, RunIdentity, RunStartedInfo, StepFinishedInfo, StepStartedInfo } from '../ports/audit.js';
 import { AUDIT_EVENT_VERSION, OUTPUT_PIECE_BYTES, encodeOutputBytes, sha256Hex, type AuditEventType } from './events.js';
 
@@ -19,6 +19,10 @@ export class TranscriptBuilder {
 
   runStarted(identity: RunIdentity, info: RunStartedInfo): string[] {
     return [this.line('run.started', { identity, ...info })];
+  }
+
+  targetResolved(target: ResolvedTarget): string[] {
+    return [this.line('target.resolved', { description: target.description, members: target.members })];
   }
 
   stepStarted(info: StepStartedInfo): string[] {

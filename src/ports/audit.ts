@@ -1,6 +1,6 @@
 // The audit port: the transcript of a run, one event per line, hash-chained. Implemented over CloudWatch
 // Logs and over a local JSON-lines file (src/audit/). The orchestrator calls these in order.
-import type { OutputStream, StepResult } from './executor.js';
+import type { OutputStream, ResolvedTarget, StepResult } from './executor.js';
 
 export interface RunIdentity {
   repository: string;
@@ -56,6 +56,8 @@ export interface AuditLog {
   readonly location: AuditLocation;
   /** Creates the stream/file and writes run.started; throws AuditUnavailableError if it cannot. */
   runStarted(identity: RunIdentity, info: RunStartedInfo): Promise<void>;
+  /** What the executor resolved the target to (instances, task), written and flushed before step 1 runs. */
+  targetResolved(target: ResolvedTarget): Promise<void>;
   stepStarted(info: StepStartedInfo): Promise<void>;
   /** Streams output as it arrives; bytes need not be valid UTF-8. */
   stepOutput(index: number, stream: OutputStream, chunk: Uint8Array): Promise<void>;

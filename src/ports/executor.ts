@@ -32,6 +32,8 @@ export interface StepResult {
 export interface StepContext {
   /** Unique per run; executors use it for per-run directories and output markers. */
   runId: string;
+  /** Where the run comes from, for labels on the target side (the SSM command's Comment). */
+  origin?: { repository: string; pullRequest: number | null };
   /** The resolved database for SQL steps. */
   database?: Database;
   onOutput: OutputListener;
@@ -52,6 +54,11 @@ export interface StepExecutor {
   /** Check prerequisites and resolve the target before anything runs; throws a clear Error when it cannot. */
   prepare(signal: AbortSignal): Promise<ResolvedTarget>;
   runStep(step: Step, context: StepContext): Promise<StepResult>;
+  /**
+   * The longest a step may legitimately take on this target, for the orchestrator's safety net. Defaults to the
+   * step's own timeout; SSM with rate control runs one step on instance after instance and needs longer.
+   */
+  maxStepDurationMs?(step: Step): number;
   /** Release what prepare() acquired (ephemeral tasks, sessions). Called whatever happened. */
   dispose(): Promise<void>;
 }

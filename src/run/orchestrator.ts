@@ -1,7 +1,7 @@
 // Runs a checked runbook's steps in order through the ports only: the executor runs each step, the audit log
 // records everything (redacted) before it counts as done, and the caller sees progress as it happens.
 //
-// Order: run.started (audit unavailable → nothing runs) → executor.prepare → per step: step.started,
+// Order: run.started (audit unavailable → nothing runs) → executor.prepare → target.resolved → per step: step.started,
 // streamed output, flush, step.finished → run.finished → flush. The executor is always disposed.
 // A failed audit write aborts the step in flight: opsgate never runs production work it cannot record.
 import type { CheckedRunbook } from '../runbook/check.js';
@@ -28,7 +28,7 @@ export interface RunStepsInput {
   executor: StepExecutor;
   audit: AuditLog;
   identity: RunIdentity;
-  /** run.started details; `target` is filled in from executor.prepare() when left as-is. */
+  /** run.started details; what executor.prepare() resolves goes into its own target.resolved event. */
   startedInfo: RunStartedInfo;
   clock: Clock;
   signal?: AbortSignal;
@@ -88,6 +88,12 @@ export async function runSteps(input: RunStepsInput): Promise<RunResult> {
         ? refuse('cancelled', 'The run was cancelled before any step started.')
         : unexpected('executor-unavailable', `Could not prepare target "${checked.runbook.target}", so nothing ran: ${errorText(error)}`);
       return finish(await closeRun(audit, outcome), undefined);
+    }
+    // The instances or task the steps will touch are on record before the first step runs.
+    try {
+      await audit.targetResolved(target);
+    } catch (error) {
+      return finish(await closeRunQuietly(audit, refuse('audit-unavailable', `The audit log (${audit.location.description}) could not record the resolved target, so nothing ran: ${errorText(error)}`)), target);
     }
     progress({ kind: 'run-started', title: checked.runbook.title, target, steps: steps.length });
 
@@ -225,6 +231,7 @@ async function runOneStep(
   try {
     const running = input.executor.runStep(step, {
       runId: input.identity.runId,
+      origin: { repository: input.identity.repository, pullRequest: input.identity.pullRequest },
       ...(step.kind === 'sql' ? { database: input.config.databases[step.database] } : {}),
       signal: stepAbort.signal,
       ...(input.env ? { env: input.env } : {}),

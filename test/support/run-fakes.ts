@@ -45,13 +45,14 @@ export type AuditEvent =
   | { type: 'step.output'; index: number; stream: OutputStream; text: string; bytes: Buffer }
   | { type: 'step.finished'; info: StepFinishedInfo }
   | { type: 'run.finished'; info: RunFinishedInfo }
+  | { type: 'target.resolved'; target: ResolvedTarget }
   | { type: 'flush' };
 
 export class MemoryAudit implements AuditLog {
   readonly location: AuditLocation = { kind: 'file', description: 'memory audit' };
   readonly events: AuditEvent[] = [];
   /** Fail the n-th call of a method (1-based) and every later call. */
-  failAt: Partial<Record<'runStarted' | 'stepStarted' | 'stepOutput' | 'stepFinished' | 'runFinished' | 'flush', number>> = {};
+  failAt: Partial<Record<'runStarted' | 'targetResolved' | 'stepStarted' | 'stepOutput' | 'stepFinished' | 'runFinished' | 'flush', number>> = {};
   private calls: Record<string, number> = {};
 
   private check(method: keyof MemoryAudit['failAt']): void {
@@ -62,6 +63,10 @@ export class MemoryAudit implements AuditLog {
   async runStarted(identity: RunIdentity, info: RunStartedInfo) {
     this.check('runStarted');
     this.events.push({ type: 'run.started', identity, info });
+  }
+  async targetResolved(target: ResolvedTarget) {
+    this.check('targetResolved');
+    this.events.push({ type: 'target.resolved', target });
   }
   async stepStarted(info: StepStartedInfo) {
     this.check('stepStarted');

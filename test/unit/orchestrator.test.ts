@@ -61,7 +61,7 @@ describe('runSteps', () => {
     expect(result.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
     expect(executor.ran).toEqual(['One', 'Two']);
     expect(audit.types().filter((t) => t !== 'step.output')).toEqual([
-      'run.started', 'step.started', 'step.finished', 'flush', 'step.started', 'step.finished', 'flush', 'run.finished', 'flush',
+      'run.started', 'target.resolved', 'step.started', 'step.finished', 'flush', 'step.started', 'step.finished', 'flush', 'run.finished', 'flush',
     ]);
     const started = audit.events.find((e) => e.type === 'step.started');
     expect(started?.type === 'step.started' && started.info.command).toBe('echo ***');

@@ -5,7 +5,7 @@ import { appendFile, unlink } from 'node:fs/promises';
 import { CreateLogStreamCommand, PutLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { AuditUnavailableError, type AuditLocation, type AuditLog, type RunFinishedInfo, type RunIdentity, type RunStartedInfo, type StepFinishedInfo, type StepStartedInfo } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
-import type { OutputStream } from '../../ports/executor.js';
+import type { OutputStream, ResolvedTarget } from '../../ports/executor.js';
 import { BatchBuffer } from '../../audit/batch.js';
 import { describePermanentAwsError, isTransientAwsError } from '../../audit/errors.js';
 import { splitLine } from '../../audit/events.js';
@@ -88,6 +88,11 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
       }
     });
     await this.enqueue(lines);
+    await this.flush();
+  }
+
+  async targetResolved(target: ResolvedTarget): Promise<void> {
+    await this.write(this.builder.targetResolved(target));
     await this.flush();
   }
 

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AuditUnavailableError, type AuditLocation, type AuditLog, type Ledger, type LedgerEntry, type RunFinishedInfo, type RunIdentity, type RunStartedInfo, type StepFinishedInfo, type StepStartedInfo } from '../../ports/audit.js';
-import type { OutputStream } from '../../ports/executor.js';
+import type { OutputStream, ResolvedTarget } from '../../ports/executor.js';
 import { TranscriptBuilder } from '../../audit/transcript.js';
 import { ledgerEntryFromEvents } from '../../audit/ledger-state.js';
 
@@ -23,6 +23,9 @@ export class FileAuditLog implements AuditLog {
 
   async runStarted(identity: RunIdentity, info: RunStartedInfo): Promise<void> {
     await this.append(this.builder.runStarted(identity, info));
+  }
+  async targetResolved(target: ResolvedTarget): Promise<void> {
+    await this.append(this.builder.targetResolved(target));
   }
   async stepStarted(info: StepStartedInfo): Promise<void> {
     await this.append(this.builder.stepStarted(info));

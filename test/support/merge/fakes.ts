@@ -106,6 +106,9 @@ export class FakeAudit {
         this.records.push(record);
         push('run.started');
       },
+      targetResolved: async (target) => {
+        push(`target.resolved:${target.members.join(',')}`);
+      },
       stepStarted: async (info) => {
         record.inFlight = { index: info.index, name: info.name };
         push(`step.started:${info.index}:${info.command}`);
