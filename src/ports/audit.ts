@@ -50,6 +50,10 @@ export interface AuditLocation {
   description: string;
   consoleUrl?: string;
   insightsUrl?: string;
+  /** Set when the destination failed mid-run: the local file that kept every line written so far. */
+  localCopy?: string;
+  /** Set once run.finished is written: the last event's seq and sha256, published so a cut or rewritten tail shows. */
+  chainHead?: { seq: number; sha256: string };
 }
 
 export interface AuditLog {
