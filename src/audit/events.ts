@@ -5,8 +5,11 @@ import { createHash } from 'node:crypto';
 export const AUDIT_EVENT_VERSION = 1;
 /** CloudWatch caps one event at 1 MB including 26 bytes of overhead. */
 export const MAX_MESSAGE_BYTES = 1_048_550;
-/** Raw output bytes per step.output event; JSON escaping can grow this 6x, still under MAX_MESSAGE_BYTES. */
-export const OUTPUT_PIECE_BYTES = 128 * 1024;
+/**
+ * Raw output bytes per step.output event; JSON escaping can grow this 6x, still under MAX_MESSAGE_BYTES. Half a
+ * KiB under 128 KiB so that eight plain-text events and their envelopes fill one 1 MiB PutLogEvents batch.
+ */
+export const OUTPUT_PIECE_BYTES = 128 * 1024 - 512;
 
 export type AuditEventType = 'run.started' | 'target.resolved' | 'step.started' | 'step.output' | 'step.finished' | 'run.finished';
 
@@ -50,6 +53,21 @@ export function decodeOutputBytes(event: Record<string, unknown>): Buffer {
   if (event.encoding === 'base64' && typeof event.data === 'string') return Buffer.from(event.data, 'base64');
   if (typeof event.text === 'string') return Buffer.from(event.text, 'utf8');
   throw new Error('step.output event has neither text nor base64 data');
+}
+
+/** Parses one stored message; anything that is not a JSON object gets a message naming where it was found. */
+export function parseAuditMessage(message: string, where: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const preview = message.length > 60 ? `${message.slice(0, 60)}…` : message;
+    throw new Error(`${where} is not an opsgate audit event (not a JSON object: ${JSON.stringify(preview)}); the transcript was edited or something else writes there. Check it with \`opsgate audit verify\`.`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /** Splits a line into part events when it is too big for one CloudWatch event; otherwise returns it alone. */

@@ -13,6 +13,7 @@ interface StepCounters {
 export class TranscriptBuilder {
   private seq = 0;
   private prev = '';
+  private stepsStarted = 0;
   private readonly steps = new Map<number, StepCounters>();
 
   constructor(private readonly now: () => Date) {}
@@ -27,6 +28,7 @@ export class TranscriptBuilder {
 
   stepStarted(info: StepStartedInfo): string[] {
     this.steps.set(info.index, { bytes: 0, hash: createHash('sha256'), offsets: { stdout: 0, stderr: 0 } });
+    this.stepsStarted += 1;
     return [this.line('step.started', { ...info })];
   }
 
@@ -63,8 +65,14 @@ export class TranscriptBuilder {
     ];
   }
 
+  /** Records how many steps started, so the ledger can tell from this last event alone whether anything ran. */
   runFinished(info: RunFinishedInfo): string[] {
-    return [this.line('run.finished', { ...info })];
+    return [this.line('run.finished', { ...info, stepsStarted: this.stepsStarted })];
+  }
+
+  /** The last line written: its seq and sha256 (what `opsgate audit verify --expect-head` checks). */
+  head(): { seq: number; sha256: string } | undefined {
+    return this.seq === 0 ? undefined : { seq: this.seq - 1, sha256: this.prev };
   }
 
   private countersFor(index: number): StepCounters {

@@ -1,15 +1,26 @@
-// Verifies a transcript read back from CloudWatch or a file: reassembles split parts, checks sequence numbers,
-// the hash chain and each step's byte count and sha256. Exact duplicates (a retried batch whose first response
-// was lost) are tolerated and counted; anything else out of place is reported as deleted, reordered or edited.
+// Verifies a transcript read back from CloudWatch or a file: checks sequence numbers, the hash chain, each step's
+// byte count and sha256, and (given the head published when the run finished) that nothing was cut from or
+// added after the end. Copies left by a retried upload (same seq, same sha256) are harmless and counted apart;
+// anything else out of place is reported as deleted, reordered or edited.
 import { createHash, type Hash } from 'node:crypto';
-import { decodeOutputBytes, sha256Hex, type AuditEvent } from './events.js';
+import { decodeOutputBytes, type AuditEvent } from './events.js';
+import { StoredLineReader } from './stored-lines.js';
+import { errorText } from '../run/error-text.js';
+
+export interface ChainHead {
+  seq: number;
+  sha256: string;
+}
 
 export interface VerifyReport {
   ok: boolean;
   events: number;
+  /** Copies of events or parts from retried uploads, skipped. */
   duplicatesIgnored: number;
   problems: string[];
   runFinished: boolean;
+  /** The last event read: compare with the head published in the PR comment. */
+  head?: ChainHead;
 }
 
 interface StepTally {
@@ -17,77 +28,56 @@ interface StepTally {
   hash: Hash;
 }
 
+/** "<seq>:<sha256>" as printed in the PR comment and job summary. */
+export function parseChainHead(text: string): ChainHead | undefined {
+  const match = /^(\d+):([0-9a-f]{64})$/.exec(text.trim());
+  return match ? { seq: Number(match[1]), sha256: match[2]! } : undefined;
+}
+
 /** Incremental verifier: feed raw messages in stored order, then call finish(). Memory is bounded by the step count. */
 export class TranscriptVerifier {
   private readonly problems: string[] = [];
-  private partsOf: string | undefined;
-  private parts: string[] = [];
-  private expectedParts = 0;
+  private readonly reader = new StoredLineReader((problem) => this.problems.push(problem));
   private lastSeq = -1;
-  private lastLine = '';
   private lastHash = '';
   private events = 0;
-  private duplicates = 0;
   private runFinished = false;
+  private afterRunFinished = 0;
+  private hashAtExpectedSeq: string | undefined;
   private readonly steps = new Map<number, StepTally>();
 
+  /** With `expectedHead`, the stream must end exactly at that seq with that sha256. */
+  constructor(private readonly expectedHead?: ChainHead) {}
+
   addMessage(message: string, where: string): void {
-    let parsed: Record<string, unknown>;
     try {
-      parsed = JSON.parse(message) as Record<string, unknown>;
-    } catch {
-      this.problems.push(`${where}: not valid JSON (edited or foreign event)`);
-      return;
+      const stored = this.reader.add(message, where);
+      if (stored) this.addLine(stored.event, stored.sha256, where);
+    } catch (error) {
+      this.problems.push(errorText(error));
     }
-    if (parsed.type === 'part') return this.addPart(parsed, where);
-    if (this.partsOf) {
-      this.problems.push(`${where}: split event ${this.partsOf.slice(0, 12)} is missing parts`);
-      this.resetParts();
-    }
-    this.addLine(message, parsed as AuditEvent, where);
   }
 
   finish(): VerifyReport {
-    if (this.partsOf) this.problems.push(`the transcript ends inside split event ${this.partsOf.slice(0, 12)} (parts deleted)`);
+    this.reader.finish();
     if (this.events === 0) this.problems.push('no audit events found');
     else if (!this.runFinished) this.problems.push(`the transcript ends at seq ${this.lastSeq} without run.finished (interrupted run or deleted tail)`);
-    return { ok: this.problems.length === 0, events: this.events, duplicatesIgnored: this.duplicates, problems: this.problems, runFinished: this.runFinished };
+    else if (this.afterRunFinished > 0) this.problems.push(`${this.afterRunFinished} event(s) follow run.finished (added after the run ended)`);
+    if (this.expectedHead) this.checkHead(this.expectedHead);
+    const head = this.events > 0 ? { seq: this.lastSeq, sha256: this.lastHash } : undefined;
+    return { ok: this.problems.length === 0, events: this.events, duplicatesIgnored: this.reader.duplicates, problems: this.problems, runFinished: this.runFinished, ...(head ? { head } : {}) };
   }
 
-  private addPart(part: Record<string, unknown>, where: string): void {
-    const { of, i, n, text } = part;
-    if (typeof of !== 'string' || typeof i !== 'number' || typeof n !== 'number' || typeof text !== 'string') {
-      this.problems.push(`${where}: malformed part event`);
-      return;
-    }
-    if (i === 0) {
-      if (this.partsOf) this.problems.push(`${where}: split event ${this.partsOf.slice(0, 12)} is missing parts`);
-      this.partsOf = of;
-      this.parts = [];
-      this.expectedParts = n;
-    }
-    if (this.partsOf !== of || i !== this.parts.length) {
-      if (this.partsOf === of && i === this.parts.length - 1) return void (this.duplicates += 1);
-      this.problems.push(`${where}: part ${i + 1}/${n} of split event ${of.slice(0, 12)} is out of order or its neighbours were deleted`);
-      return;
-    }
-    this.parts.push(text);
-    if (this.parts.length < this.expectedParts) return;
-    const line = this.parts.join('');
-    this.resetParts();
-    if (sha256Hex(line) !== of) return void this.problems.push(`${where}: reassembled split event does not match its hash (edited)`);
-    this.addLine(line, JSON.parse(line) as AuditEvent, where);
+  private checkHead(expected: ChainHead): void {
+    const published = `the published head ${expected.seq}:${expected.sha256.slice(0, 12)}…`;
+    if (this.lastSeq < expected.seq) this.problems.push(`the transcript ends at seq ${this.lastSeq}, before ${published} (tail deleted)`);
+    else if (this.hashAtExpectedSeq !== expected.sha256) this.problems.push(`the event at seq ${expected.seq} does not match ${published} (edited)`);
+    if (this.lastSeq > expected.seq) this.problems.push(`${this.lastSeq - expected.seq} event(s) follow ${published} (added after the run ended)`);
   }
 
-  private resetParts(): void {
-    this.partsOf = undefined;
-    this.parts = [];
-  }
-
-  private addLine(line: string, event: AuditEvent, where: string): void {
+  private addLine(event: AuditEvent, sha256: string, where: string): void {
     const seq = event.seq;
     if (typeof seq !== 'number') return void this.problems.push(`${where}: event without seq`);
-    if (seq === this.lastSeq && line === this.lastLine) return void (this.duplicates += 1);
     if (seq <= this.lastSeq) {
       this.problems.push(`${where}: event seq ${seq} (${event.type}) appears after seq ${this.lastSeq} (reordered or replayed)`);
       return;
@@ -100,9 +90,10 @@ export class TranscriptVerifier {
         seq === 0 ? `${where}: the first event has a non-empty prev (transcript head cut off)` : `${where}: hash chain broken: seq ${seq - 1} was edited (its sha256 does not match prev of seq ${seq})`,
       );
     }
+    if (this.runFinished) this.afterRunFinished += 1;
     this.lastSeq = seq;
-    this.lastLine = line;
-    this.lastHash = sha256Hex(line);
+    this.lastHash = sha256;
+    if (seq === this.expectedHead?.seq) this.hashAtExpectedSeq = sha256;
     this.events += 1;
     this.checkStepEvent(event, where);
   }
@@ -118,7 +109,7 @@ export class TranscriptVerifier {
         tally.bytes += bytes.byteLength;
         tally.hash.update(bytes);
       } catch (error) {
-        this.problems.push(`${where}: ${(error as Error).message}`);
+        this.problems.push(`${where}: ${errorText(error)}`);
       }
     } else if (event.type === 'step.finished') {
       const tally = this.steps.get(index);
@@ -132,8 +123,8 @@ export class TranscriptVerifier {
 }
 
 /** Verifies messages held in memory (tests, small files). */
-export function verifyMessages(messages: Iterable<string>, label = 'event'): VerifyReport {
-  const verifier = new TranscriptVerifier();
+export function verifyMessages(messages: Iterable<string>, label = 'event', expectedHead?: ChainHead): VerifyReport {
+  const verifier = new TranscriptVerifier(expectedHead);
   let n = 0;
   for (const message of messages) verifier.addMessage(message, `${label} ${++n}`);
   return verifier.finish();

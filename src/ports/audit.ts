@@ -82,17 +82,32 @@ export class AuditUnavailableError extends Error {
 export type LedgerState = 'never-ran' | 'completed' | 'interrupted';
 
 export interface LedgerEntry {
+  /**
+   * never-ran: no attempt touched the target (no transcript, a stream without run.started, or a run that ended
+   * before any step started; stepsStarted says which). completed: run.finished after at least one step started.
+   * interrupted: steps started and the run never finished, or it finished as cancelled.
+   */
   state: LedgerState;
   runId?: string;
-  /** For completed runs. */
+  /** How the run ended (run.finished decision and reason code); also set for a never-ran attempt that finished. */
   outcome?: string;
   reasonCode?: string;
-  /** For interrupted runs: the step that was in flight. */
+  /** step.started events the attempt recorded; 0 for an attempt that ran nothing. */
+  stepsStarted?: number;
+  /** For interrupted runs: the step that was in flight (or was stopped by the cancellation). */
   stepInFlight?: { index: number; name: string };
   location?: AuditLocation;
 }
 
+export type ClaimResult = { claimed: true } | { claimed: false; byRunId?: string; message: string };
+
 /** "Has this repository, PR and runbook digest already run, and how did it end?" Fails closed: throws when unreadable. */
 export interface Ledger {
   lookup(repository: string, pullRequest: number | null, runbookDigest: string): Promise<LedgerEntry>;
+  /**
+   * Takes the one run slot of this repository, PR and digest for identity.runId, atomically: of two concurrent
+   * attempts only one gets `claimed: true`. A slot held by an attempt whose transcript shows it ran nothing can be
+   * taken over (see the README, "Run once"). Throws when the ledger cannot be written (fail closed).
+   */
+  claim(identity: RunIdentity): Promise<ClaimResult>;
 }

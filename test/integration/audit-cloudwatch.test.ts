@@ -1,24 +1,38 @@
 // The CloudWatch audit sink against a real moto_server: a 50 MB transcript with 2 MB lines and invalid UTF-8
-// is read back with GetLogEvents; the decoded bytes, byte counts and hash chain match exactly.
+// is read back with GetLogEvents; the decoded bytes, byte counts and hash chain match exactly, in about as few
+// PutLogEvents calls as the limits allow. Also: flushing before a step runs and while it is silent, events
+// CloudWatch keeps out (runner clock skew), and the links and chain head the sink publishes.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudWatchAuditLog } from '../../src/adapters/aws/cloudwatch-audit-log.js';
-import { createCloudWatchLedger } from '../../src/adapters/aws/cloudwatch-ledger.js';
+import { pendingTargetPath } from '../../src/adapters/aws/cloudwatch-pending.js';
 import { readStreamMessages } from '../../src/adapters/aws/cloudwatch-read.js';
-import { decodeOutputBytes } from '../../src/audit/events.js';
-import { TranscriptVerifier } from '../../src/audit/verify.js';
-import { driveRun, identity, instantClock, logsClient } from '../support/audit-fixtures.js';
+import { EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, minimumBatchCount } from '../../src/audit/batch.js';
+import { decodeOutputBytes, sha256Hex } from '../../src/audit/events.js';
+import { TranscriptVerifier, verifyMessages } from '../../src/audit/verify.js';
+import { AuditUnavailableError } from '../../src/ports/audit.js';
+import { driveRun, eventually, identity, instantClock, logsClient, readBack } from '../support/audit-fixtures.js';
 import { startMoto, type MotoServer } from '../support/moto.js';
 
 const GROUP = '/opsgate/audit test';
+const started = { approvers: [], target: { name: 'db', description: 'x', members: [] }, title: 't' };
 let moto: MotoServer;
+let dir: string;
 
 beforeAll(async () => {
   moto = await startMoto();
+  dir = await mkdtemp(join(tmpdir(), 'opsgate-audit-cw-'));
   await logsClient(moto.endpoint).send(new CreateLogGroupCommand({ logGroupName: GROUP }));
 }, 60_000);
-afterAll(async () => moto?.stop());
+afterAll(async () => {
+  await moto?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 /** ~`total` bytes of output arriving in uneven chunks: 2 MB lines, and invalid UTF-8 bytes now and then. */
 function* output(total: number, seed: number): Generator<Uint8Array> {
@@ -37,23 +51,25 @@ function* output(total: number, seed: number): Generator<Uint8Array> {
 }
 
 describe('CloudWatch audit sink over moto', () => {
-  it('keeps a 50 MB transcript byte for byte and the chain verifies', async () => {
+  it('keeps a 50 MB transcript byte for byte, the chain verifies, and batches are as full as the limits allow', async () => {
     const client = logsClient(moto.endpoint);
-    let puts = 0;
-    const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock(), onPut: () => void (puts += 1) });
+    const batches: { events: number; bytes: number }[] = [];
+    // No timer flushes here: only the six flushes the run itself asks for (start, 2 × step start/end, finish).
+    const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock(), flushIntervalMs: 1e9, onPut: (events, bytes) => void batches.push({ events, bytes }) });
     const expected = [createHash('sha256'), createHash('sha256')];
     const sizes = [0, 0];
     const steps = [[...output(30_000_000, 7)], [...output(20_000_000, 11)]];
     steps.forEach((chunks, i) => chunks.forEach((c) => (expected[i]!.update(c), (sizes[i]! += c.byteLength))));
     await driveRun(log, identity(), steps);
-    expect(puts).toBeGreaterThanOrEqual(50); // ≥ 50 MB cannot fit in fewer 1 MB calls
 
-    const verifier = new TranscriptVerifier();
+    const verifier = new TranscriptVerifier(log.location.chainHead);
     const actual = [createHash('sha256'), createHash('sha256')];
     const actualSizes = [0, 0];
     let n = 0;
+    let largest = 0;
     for await (const message of readStreamMessages(client, GROUP, log.streamName!)) {
       verifier.addMessage(message, `event ${++n}`);
+      largest = Math.max(largest, Buffer.byteLength(message) + EVENT_OVERHEAD_BYTES);
       const event = JSON.parse(message) as Record<string, unknown>;
       if (event.type === 'step.output') {
         const bytes = decodeOutputBytes(event);
@@ -63,46 +79,97 @@ describe('CloudWatch audit sink over moto', () => {
     }
     const report = verifier.finish();
     expect(report.problems).toEqual([]);
-    expect(report.ok).toBe(true);
-    expect(report.duplicatesIgnored).toBe(0);
+    expect(report).toMatchObject({ ok: true, duplicatesIgnored: 0, head: log.location.chainHead });
     expect(actualSizes).toEqual(sizes);
     expect(actual.map((h) => h.digest('hex'))).toEqual(expected.map((h) => h.digest('hex')));
-  }, 120_000);
+
+    // Every call within the limits; every batch but the six the run flushes was cut only because the next event did not fit.
+    const events = batches.reduce((s, b) => s + b.events, 0);
+    const bytes = batches.reduce((s, b) => s + b.bytes, 0);
+    expect(events).toBe(n);
+    for (const b of batches) expect(b.bytes + EVENT_OVERHEAD_BYTES * b.events).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    for (const b of batches) expect(b.events).toBeLessThanOrEqual(MAX_BATCH_EVENTS);
+    const cost = bytes + EVENT_OVERHEAD_BYTES * events;
+    expect(batches.length).toBeGreaterThanOrEqual(minimumBatchCount(bytes, events));
+    expect(batches.length).toBeLessThanOrEqual(Math.ceil(cost / (MAX_BATCH_BYTES - largest)) + 6);
+  }, 180_000);
 
   it('splits an event bigger than 1 MB into marked parts and reassembles it', async () => {
     const client = logsClient(moto.endpoint);
     const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock() });
-    const id = identity();
-    await log.runStarted(id, { approvers: [], target: { name: 'db', description: 'x', members: [] }, title: 'big SQL' });
+    await log.runStarted(identity(), started);
     const command = 'SELECT 1; -- ' + 'ü"\\'.repeat(600_000); // ~2.4 MB of JSON-escaped, multi-byte text
     await log.stepStarted({ index: 0, name: 'huge', kind: 'sql', command });
     await log.stepFinished({ index: 0, name: 'huge', result: { status: 'succeeded', exitCode: 0, message: 'ok' }, durationMs: 1 });
     await log.runFinished({ outcome: 'succeeded', reasonCode: 'ok', message: 'done' });
-    const messages: string[] = [];
-    for await (const m of readStreamMessages(client, GROUP, log.streamName!)) messages.push(m);
+    const messages = await readBack(client, GROUP, log.streamName!);
     expect(messages.filter((m) => m.includes('"type":"part"')).length).toBeGreaterThan(1);
     expect(messages.every((m) => Buffer.byteLength(m) <= 1_048_550)).toBe(true);
-    const verifier = new TranscriptVerifier();
-    messages.forEach((m, i) => verifier.addMessage(m, `event ${i + 1}`));
-    expect(verifier.finish()).toMatchObject({ ok: true, events: 4 });
+    expect(verifyMessages(messages)).toMatchObject({ ok: true, events: 4 });
   }, 60_000);
 
-  it('the ledger finds completed and interrupted runs by prefix, and never-ran otherwise', async () => {
+  it('has step.started in CloudWatch before the step runs, and pushes output of a silent step on a timer', async () => {
     const client = logsClient(moto.endpoint);
-    const ledger = createCloudWatchLedger({ client, logGroup: GROUP, region: 'us-east-1' });
-    const id = { ...identity('attempt-1'), runbookDigest: 'sha256:' + 'cd'.repeat(32) };
-    expect(await ledger.lookup(id.repository, id.pullRequest, id.runbookDigest)).toEqual({ state: 'never-ran' });
-    const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock() });
-    await log.runStarted(id, { approvers: [], target: { name: 'db', description: 'x', members: [] }, title: 't' });
-    await log.stepStarted({ index: 0, name: 'migrate', kind: 'sql', command: 'select 1' });
-    await log.flush();
-    expect(await ledger.lookup(id.repository, id.pullRequest, id.runbookDigest)).toMatchObject({
-      state: 'interrupted',
-      runId: 'attempt-1',
-      stepInFlight: { index: 0, name: 'migrate' },
-    });
-    await driveRun(createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock() }), { ...id, runId: 'attempt-2' }, [[]]);
-    expect(await ledger.lookup(id.repository, id.pullRequest, id.runbookDigest)).toMatchObject({ state: 'completed', runId: 'attempt-2', outcome: 'succeeded' });
-    await expect(createCloudWatchLedger({ client, logGroup: '/missing', region: 'us-east-1' }).lookup('a/b', 1, 'x')).rejects.toThrow(/Cannot read the run ledger/);
+    const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock(), flushIntervalMs: 50 });
+    await log.runStarted(identity(), started);
+    await log.stepStarted({ index: 0, name: 'long', kind: 'shell', command: 'sleep 3600' });
+    // No flush() call: a job killed now still shows the step that was in flight.
+    expect((await readBack(client, GROUP, log.streamName!)).map((m) => JSON.parse(m).type)).toEqual(['run.started', 'step.started']);
+    await log.stepOutput(0, 'stdout', Buffer.from('one line, then silence\n'));
+    const types = await eventually(async () => {
+      const stored = (await readBack(client, GROUP, log.streamName!)).map((m) => JSON.parse(m).type as string);
+      return stored.includes('step.output') ? stored : undefined;
+    }, 'the idle flush');
+    expect(types).toEqual(['run.started', 'step.started', 'step.output']);
+    await log.stepFinished({ index: 0, name: 'long', result: { status: 'succeeded', exitCode: 0, message: 'ok' }, durationMs: 1 });
+    await log.runFinished({ outcome: 'proceed', reasonCode: 'ok', message: 'done' });
+    expect(verifyMessages(await readBack(client, GROUP, log.streamName!), 'event', log.location.chainHead)).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it('publishes links with an absolute range from the start to the end, and the chain head of the stored stream', async () => {
+    const client = logsClient(moto.endpoint);
+    const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'eu-west-1', clock: instantClock() });
+    const id = identity();
+    await log.runStarted(id, started);
+    expect(log.location.insightsUrl).toContain("timeType~'ABSOLUTE");
+    expect(log.location.chainHead).toBeUndefined();
+    const open = log.location.insightsUrl;
+    await log.runFinished({ outcome: 'proceed', reasonCode: 'ok', message: 'done' });
+    expect(log.location.insightsUrl).not.toBe(open); // the end is now the real one
+    expect(log.location.insightsUrl).not.toContain('RELATIVE');
+    expect(log.location.consoleUrl).toMatch(/^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=eu-west-1#logsV2:log-groups\/log-group\/\$252Fopsgate\$252Faudit\$2520test\/log-events\/opsgate\$252F/);
+    const stored = await readBack(client, GROUP, log.streamName!);
+    expect(log.location.chainHead).toEqual({ seq: 1, sha256: sha256Hex(stored.at(-1)!) });
+  }, 60_000);
+});
+
+describe('events CloudWatch keeps out (runner clock skew)', () => {
+  for (const [label, offset, kind] of [
+    ['3 h ahead', 3 * 3600_000, 'too new'],
+    ['15 days behind', -15 * 24 * 3600_000, 'too old'],
+  ] as const) {
+    it(`with the runner clock ${label}: AuditUnavailableError, nothing runs, and the local copy is kept`, async () => {
+      const fallbackPath = join(dir, `skew-${offset}.jsonl`);
+      const log = createCloudWatchAuditLog({ client: logsClient(moto.endpoint), logGroup: GROUP, region: 'us-east-1', clock: instantClock(offset), fallbackPath });
+      const start = log.runStarted(identity(), started);
+      await expect(start).rejects.toBeInstanceOf(AuditUnavailableError);
+      await expect(start).rejects.toThrow(new RegExp(`log group /opsgate/audit test, stream opsgate/.*runner clock skew: \\d+ events rejected as ${kind}`, 's'));
+      expect(log.location.localCopy).toBe(fallbackPath);
+      expect(log.fallbackFile).toBe(fallbackPath);
+      expect((await readFile(fallbackPath, 'utf8')).split('\n')[0]).toContain('"type":"run.started"');
+      expect(existsSync(pendingTargetPath(fallbackPath))).toBe(false); // the run never started: nothing for the post step
+      await expect(log.runFinished({ outcome: 'error', reasonCode: 'audit-unavailable', message: 'x' })).rejects.toBeInstanceOf(AuditUnavailableError);
+      expect(existsSync(fallbackPath)).toBe(true); // never deleted after a failure
+      expect(await readBack(logsClient(moto.endpoint), GROUP, log.streamName!)).toEqual([]);
+    }, 60_000);
+  }
+
+  it('removes the local copy after a clean run', async () => {
+    const fallbackPath = join(dir, 'clean.jsonl');
+    const log = createCloudWatchAuditLog({ client: logsClient(moto.endpoint), logGroup: GROUP, region: 'us-east-1', clock: instantClock(), fallbackPath });
+    await driveRun(log, identity(), [[Buffer.from('x\n')]]);
+    expect(existsSync(fallbackPath)).toBe(false);
+    expect(existsSync(pendingTargetPath(fallbackPath))).toBe(false);
+    expect(log.location.localCopy).toBeUndefined();
   }, 60_000);
 });

@@ -13,8 +13,14 @@ export interface FaultProxy {
   endpoint: string;
   /** Faults to inject, in order, for calls whose X-Amz-Target ends with the operation name. */
   inject(operation: string, faults: Fault[]): void;
+  /** The next call of `operation` whose JSON body passes `when` gets `fault` (once), e.g. a batch of several events. */
+  injectWhen(operation: string, fault: Fault, when: (body: Record<string, unknown>) => boolean): void;
   /** Every following call of this operation is refused with AccessDeniedException. */
   denyAlways(operation: string): void;
+  /** Undoes denyAlways: the permission was fixed. */
+  allow(operation: string): void;
+  /** Drops faults still queued for the operation. */
+  clear(operation: string): void;
   /** Calls seen per operation (including faulted ones). */
   calls(operation: string): number;
   injected(): number;
@@ -23,6 +29,7 @@ export interface FaultProxy {
 
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const queued = new Map<string, Fault[]>();
+  const conditional: { operation: string; fault: Fault; when: (body: Record<string, unknown>) => boolean }[] = [];
   const denied = new Set<string>();
   const seen = new Map<string, number>();
   let injectedCount = 0;
@@ -48,6 +55,18 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       upstreamReq.end(body);
     });
 
+  const conditionalFault = (operation: string, body: Buffer): Fault | undefined => {
+    const index = conditional.findIndex((c) => {
+      if (c.operation !== operation) return false;
+      try {
+        return c.when(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      } catch {
+        return false;
+      }
+    });
+    return index < 0 ? undefined : conditional.splice(index, 1)[0]!.fault;
+  };
+
   const awsError = (res: ServerResponse, status: number, type: string, message: string): void => {
     const body = JSON.stringify({ __type: type, message });
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'content-length': Buffer.byteLength(body) });
@@ -61,7 +80,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       const body = Buffer.concat(chunks);
       const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
       seen.set(operation, (seen.get(operation) ?? 0) + 1);
-      const fault = denied.has(operation) ? 'access-denied' : queued.get(operation)?.shift();
+      const fault = denied.has(operation) ? 'access-denied' : (conditionalFault(operation, body) ?? queued.get(operation)?.shift());
       if (fault) injectedCount += 1;
       const run = async (): Promise<void> => {
         switch (fault) {
@@ -90,7 +109,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     inject: (operation, faults) => queued.set(operation, [...(queued.get(operation) ?? []), ...faults]),
+    injectWhen: (operation, fault, when) => void conditional.push({ operation, fault, when }),
     denyAlways: (operation) => denied.add(operation),
+    allow: (operation) => void denied.delete(operation),
+    clear: (operation) => void queued.delete(operation),
     calls: (operation) => seen.get(operation) ?? 0,
     injected: () => injectedCount,
     stop: () =>

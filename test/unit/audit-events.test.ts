@@ -31,6 +31,28 @@ describe('audit events', () => {
     expect(minimumBatchCount(10 * MAX_BATCH_BYTES, 20_000)).toBe(11);
   });
 
+  it('keeps the prefix and the run id whole at the 512-character limit, cutting the runbook path from its start', () => {
+    const base = { repository: 'acme/ops', pullRequest: 7, runbookDigest: 'sha256:' + 'f'.repeat(64), runId: '9876543210-3' };
+    const prefix = ledgerStreamPrefix('acme/ops', 7, base.runbookDigest);
+    for (const runbookPath of ['x'.repeat(600), 'runbooks/' + '😀'.repeat(300), 'é'.repeat(512 - prefix.length - base.runId.length - 1), '']) {
+      const name = auditStreamName({ ...base, runbookPath });
+      expect(name.length).toBeLessThanOrEqual(512);
+      expect(name.startsWith(prefix)).toBe(true);
+      expect(name.endsWith('/9876543210-3')).toBe(true);
+      expect(name).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/); // no half surrogate pair
+    }
+    const exact = auditStreamName({ ...base, runbookPath: 'é'.repeat(512 - prefix.length - base.runId.length - 1) });
+    expect(exact.length).toBe(512);
+    // No room at all for the runbook: the run id still survives (it used to be cut by slice(-0)).
+    const longRunId = 'r'.repeat(128);
+    const overhead = ledgerStreamPrefix('', 7, base.runbookDigest).length;
+    const repository = 'o/' + 'n'.repeat(512 - overhead - longRunId.length - 1 - 2);
+    const tight = auditStreamName({ ...base, runbookPath: 'runbooks/a.yml', runId: longRunId, repository });
+    expect(tight).toBe(`${ledgerStreamPrefix(repository, 7, base.runbookDigest)}/${longRunId}`);
+    expect(tight.length).toBe(512);
+    expect(() => auditStreamName({ ...base, runbookPath: 'a', runId: longRunId, repository: repository + 'x' })).toThrow(/leaves no room for the run id/);
+  });
+
   it('names streams within CloudWatch rules with the ledger prefix first', () => {
     const id = { repository: 'acme/ops', pullRequest: 7, runbookPath: 'a:b*c.yaml'.repeat(100), runbookDigest: 'sha256:' + 'f'.repeat(64), runId: '123-1' };
     const name = auditStreamName(id);

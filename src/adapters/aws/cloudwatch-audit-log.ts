@@ -1,35 +1,46 @@
 // The audit log over CloudWatch Logs: one stream per run attempt, events batched within PutLogEvents limits,
-// transient errors retried with injected backoff, permanent refusal → AuditUnavailableError. Every line is also
-// appended to a local fallback file (when a path is given) so the transcript so far survives a CloudWatch outage.
-import { appendFile, unlink } from 'node:fs/promises';
-import { CreateLogStreamCommand, PutLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+// transient errors retried with jittered backoff, any refusal (including events CloudWatch kept out) →
+// AuditUnavailableError. Every line is also appended to a local fallback file (when a path is given) so the
+// transcript so far survives an outage; the post step uploads what CloudWatch is missing from it.
+import { appendFile, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CreateLogStreamCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { AuditUnavailableError, type AuditLocation, type AuditLog, type RunFinishedInfo, type RunIdentity, type RunStartedInfo, type StepFinishedInfo, type StepStartedInfo } from '../../ports/audit.js';
 import type { Clock } from '../../ports/clock.js';
 import type { OutputStream, ResolvedTarget } from '../../ports/executor.js';
 import { BatchBuffer } from '../../audit/batch.js';
-import { describePermanentAwsError, isTransientAwsError } from '../../audit/errors.js';
+import { describePermanentAwsError } from '../../audit/errors.js';
 import { splitLine } from '../../audit/events.js';
+import { CancelDeadline, RetryGaveUp, withRetry, type RetryOptions } from '../../audit/retry.js';
 import { auditStreamName } from '../../audit/stream-name.js';
 import { TranscriptBuilder } from '../../audit/transcript.js';
-import { cloudWatchStreamLinks } from '../../render/console-links.js';
+import { errorText } from '../../run/error-text.js';
+import { cloudWatchLocation } from './cloudwatch-location.js';
+import { EventsRejected, putBatch } from './cloudwatch-put.js';
+import { pendingTargetPath, type PendingTarget } from './cloudwatch-pending.js';
 
 export interface CloudWatchAuditLogOptions {
+  /** Build it with maxAttempts: 1: the sink retries itself, and nested retries would outlast the kill window. */
   client: CloudWatchLogsClient;
   logGroup: string;
   region: string;
   clock: Clock;
   /** Fixed stream name; otherwise derived from the identity given to runStarted. */
   streamName?: string;
-  /** Local copy of every line; kept (and reported) when CloudWatch fails, removed after a clean run. */
+  /** Local copy of every line; kept (and reported as location.localCopy) when CloudWatch fails, removed after a clean run. */
   fallbackPath?: string;
-  /** Push buffered output at least this often while a step streams (default 2 s). */
+  /** While a step runs, buffered events are pushed at least this often, output or not (default 2 s). */
   flushIntervalMs?: number;
   /** Attempts per call including the first (default 8). */
   maxAttempts?: number;
-  /** Partition for console links (aws, aws-cn, aws-us-gov); default aws. */
+  /** Aborted when the job is cancelled: from then on retries fit in cancelBudgetMs. */
+  signal?: AbortSignal;
+  cancelBudgetMs?: number;
+  /** Partition for console links; derived from the region by default. */
   partition?: string;
   /** Observes each successful PutLogEvents call (bench, tests). */
   onPut?: (events: number, bytes: number) => void;
+  random?: () => number;
 }
 
 export interface CloudWatchAuditLog extends AuditLog {
@@ -43,22 +54,33 @@ export function createCloudWatchAuditLog(options: CloudWatchAuditLogOptions): Cl
 }
 
 class CloudWatchAuditSink implements CloudWatchAuditLog {
-  private builder: TranscriptBuilder;
+  private readonly builder: TranscriptBuilder;
   private readonly buffer = new BatchBuffer();
+  private readonly retry: RetryOptions;
+  private readonly deadline: CancelDeadline;
   private stream: string | undefined;
   private failure: AuditUnavailableError | undefined;
   private lastPush: number;
-  private currentLocation: AuditLocation;
+  private range: { start: number; end?: number } | undefined;
+  private chainHead: { seq: number; sha256: string } | undefined;
+  /** PutLogEvents calls run one after another, whoever asks (a write, the idle timer). */
+  private pushing: Promise<void> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CloudWatchAuditLogOptions) {
     this.builder = new TranscriptBuilder(() => options.clock.now());
     this.stream = options.streamName;
     this.lastPush = options.clock.now().getTime();
-    this.currentLocation = { kind: 'cloudwatch', description: `CloudWatch Logs ${options.logGroup} (${options.region})` };
+    this.retry = { clock: options.clock, maxAttempts: options.maxAttempts, signal: options.signal, cancelBudgetMs: options.cancelBudgetMs, random: options.random };
+    this.deadline = new CancelDeadline(this.retry);
   }
 
   get location(): AuditLocation {
-    return this.currentLocation;
+    return {
+      ...cloudWatchLocation(this.options, this.stream, this.range),
+      ...(this.failure && this.options.fallbackPath ? { localCopy: this.options.fallbackPath } : {}),
+      ...(this.chainHead ? { chainHead: this.chainHead } : {}),
+    };
   }
 
   get fallbackFile(): string | undefined {
@@ -71,24 +93,29 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
 
   async runStarted(identity: RunIdentity, info: RunStartedInfo): Promise<void> {
     this.stream ??= auditStreamName(identity);
-    const links = cloudWatchStreamLinks({ region: this.options.region, partition: this.options.partition, logGroup: this.options.logGroup, logStream: this.stream });
-    this.currentLocation = {
-      kind: 'cloudwatch',
-      description: `CloudWatch Logs ${this.options.logGroup}, stream ${this.stream} (${this.options.region})`,
-      consoleUrl: links.streamUrl,
-      insightsUrl: links.insightsUrl,
-    };
+    this.range = { start: this.options.clock.now().getTime() };
     const lines = this.builder.runStarted(identity, info);
+    await this.rememberTarget();
     await this.keepLocally(lines);
-    await this.withRetry('CreateLogStream', async () => {
-      try {
-        await this.options.client.send(new CreateLogStreamCommand({ logGroupName: this.options.logGroup, logStreamName: this.stream }));
-      } catch (error) {
-        if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
-      }
-    });
-    await this.enqueue(lines);
-    await this.flush();
+    try {
+      await this.call('CreateLogStream', () => withRetry((abortSignal) => this.createStream(abortSignal), this.retry, this.deadline));
+      await this.enqueue(lines);
+      await this.flush();
+    } catch (error) {
+      // Nothing runs after a failed start. The post step must not upload this lone run.started later: it would
+      // read as a run that started and never finished, and block every retry.
+      if (this.options.fallbackPath) await unlink(pendingTargetPath(this.options.fallbackPath)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async createStream(abortSignal: AbortSignal): Promise<void> {
+    try {
+      await this.options.client.send(new CreateLogStreamCommand({ logGroupName: this.options.logGroup, logStreamName: this.stream }), { abortSignal });
+    } catch (error) {
+      // Already there: an earlier attempt of this call succeeded, or the stream was pre-created.
+      if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+    }
   }
 
   async targetResolved(target: ResolvedTarget): Promise<void> {
@@ -96,41 +123,67 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
     await this.flush();
   }
 
+  /** Flushed before the executor starts the step, so a killed job still shows what was in flight. */
   async stepStarted(info: StepStartedInfo): Promise<void> {
     await this.write(this.builder.stepStarted(info));
+    await this.flush();
+    this.startIdleFlush();
   }
 
   async stepOutput(index: number, stream: OutputStream, chunk: Uint8Array): Promise<void> {
     await this.write(this.builder.stepOutput(index, stream, chunk));
-    if (this.options.clock.now().getTime() - this.lastPush >= (this.options.flushIntervalMs ?? 2000)) await this.flush();
+    if (this.options.clock.now().getTime() - this.lastPush >= this.flushIntervalMs) await this.flush();
   }
 
   async stepFinished(info: StepFinishedInfo): Promise<void> {
+    this.stopIdleFlush();
     await this.write(this.builder.stepFinished(info));
     await this.flush();
   }
 
   async runFinished(info: RunFinishedInfo): Promise<void> {
-    await this.write(this.builder.runFinished(info));
+    this.stopIdleFlush();
+    const lines = this.builder.runFinished(info);
+    this.chainHead = this.builder.head();
+    this.range = { start: this.range?.start ?? this.options.clock.now().getTime(), end: this.options.clock.now().getTime() };
+    await this.write(lines);
     await this.flush();
-    if (this.options.fallbackPath) await unlink(this.options.fallbackPath).catch(() => undefined);
+    if (this.options.fallbackPath) await Promise.all([this.options.fallbackPath, pendingTargetPath(this.options.fallbackPath)].map((p) => unlink(p).catch(() => undefined)));
   }
 
-  async flush(): Promise<void> {
+  /** Pushes everything buffered so far; calls queue up behind each other so batches stay in order. */
+  flush(): Promise<void> {
+    const run = this.pushing.then(() => this.pushBuffered());
+    this.pushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private get flushIntervalMs(): number {
+    return this.options.flushIntervalMs ?? 2000;
+  }
+
+  private async pushBuffered(): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.buffer.length === 0) return;
     const events = this.buffer.take();
-    await this.withRetry('PutLogEvents', async () => {
-      await this.options.client.send(
-        new PutLogEventsCommand({
-          logGroupName: this.options.logGroup,
-          logStreamName: this.stream,
-          logEvents: events.map(({ timestamp, message }) => ({ timestamp, message })),
-        }),
-      );
-    });
+    await this.call('PutLogEvents', () => putBatch({ client: this.options.client, logGroup: this.options.logGroup, stream: this.stream! }, events, this.retry, this.deadline));
     this.lastPush = this.options.clock.now().getTime();
     this.options.onPut?.(events.length, events.reduce((sum, e) => sum + e.bytes, 0));
+  }
+
+  /** A silent step still reaches CloudWatch: what is buffered goes out once nothing was pushed for flushIntervalMs. */
+  private startIdleFlush(): void {
+    this.stopIdleFlush();
+    this.idleTimer = setInterval(() => {
+      const idle = this.options.clock.now().getTime() - this.lastPush >= this.flushIntervalMs;
+      if (idle && this.buffer.length > 0 && !this.failure) this.flush().catch(() => undefined); // the next write reports it
+    }, this.flushIntervalMs);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleFlush(): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private async write(lines: string[]): Promise<void> {
@@ -151,30 +204,47 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
 
   private async keepLocally(lines: string[]): Promise<void> {
     if (!this.options.fallbackPath || lines.length === 0) return;
-    await appendFile(this.options.fallbackPath, lines.join('\n') + '\n', { mode: 0o600 });
+    try {
+      await appendFile(this.options.fallbackPath, lines.join('\n') + '\n', { mode: 0o600 });
+    } catch (error) {
+      throw new AuditUnavailableError(`Cannot write the local copy of the audit transcript ${this.options.fallbackPath}: ${errorText(error)}. Check the runner's temp directory (RUNNER_TEMP).`, { cause: error });
+    }
   }
 
-  /**
-   * Retries transient failures with exponential backoff. A call whose response was lost after CloudWatch accepted
-   * it is unavoidably duplicated by the retry; verify drops exact duplicates by sequence number.
-   */
-  private async withRetry(action: string, call: () => Promise<void>): Promise<void> {
-    const maxAttempts = this.options.maxAttempts ?? 8;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await call();
-      } catch (error) {
-        if (attempt < maxAttempts && isTransientAwsError(error)) {
-          await this.options.clock.sleep(Math.min(20_000, 200 * 2 ** (attempt - 1)));
-          continue;
-        }
-        const reason = isTransientAwsError(error)
-          ? `CloudWatch Logs kept failing ${action} for log group ${this.options.logGroup} (region ${this.options.region}) after ${attempt} attempts: ${(error as Error).name}: ${(error as Error).message}.`
-          : describePermanentAwsError(error, this.options.logGroup, this.options.region, action);
-        const kept = this.options.fallbackPath ? ` The transcript so far is kept in ${this.options.fallbackPath}.` : '';
-        this.failure = new AuditUnavailableError(reason + kept, { cause: error });
-        throw this.failure;
-      }
+  /** Next to the fallback file: where its lines belong, so the post step can upload what CloudWatch lacks. */
+  private async rememberTarget(): Promise<void> {
+    if (!this.options.fallbackPath) return;
+    const target: PendingTarget = { logGroup: this.options.logGroup, region: this.options.region, stream: this.stream! };
+    try {
+      await mkdir(dirname(this.options.fallbackPath), { recursive: true });
+      await writeFile(pendingTargetPath(this.options.fallbackPath), JSON.stringify(target), { mode: 0o600 });
+    } catch (error) {
+      throw new AuditUnavailableError(`Cannot prepare the local copy of the audit transcript ${this.options.fallbackPath}: ${errorText(error)}. Check the runner's temp directory (RUNNER_TEMP).`, { cause: error });
     }
+  }
+
+  /** Any failure of a (retried) call becomes the sink's AuditUnavailableError, and the local copy is kept. */
+  private async call(action: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      throw this.fail(this.explain(action, error), error);
+    }
+  }
+
+  private explain(action: string, error: unknown): string {
+    const where = `log group ${this.options.logGroup}, stream ${this.stream} (region ${this.options.region})`;
+    if (error instanceof EventsRejected) return `CloudWatch Logs ${where}: ${error.reason}`;
+    if (error instanceof RetryGaveUp && error.cancelled)
+      return `CloudWatch Logs did not complete ${action} for ${where} within the ${this.retry.cancelBudgetMs ?? 4000} ms left after cancellation: ${errorText(error.lastError)}.`;
+    if (error instanceof RetryGaveUp) return `CloudWatch Logs kept failing ${action} for ${where} after ${error.attempts} attempts: ${errorText(error.lastError)}.`;
+    return describePermanentAwsError(error, this.options.logGroup, this.options.region, action);
+  }
+
+  private fail(reason: string, cause: unknown): AuditUnavailableError {
+    const kept = this.options.fallbackPath ? ` The transcript so far is kept in ${this.options.fallbackPath}; the post step uploads what is missing once CloudWatch accepts it.` : '';
+    this.failure ??= new AuditUnavailableError(reason + kept, { cause });
+    this.stopIdleFlush();
+    return this.failure;
   }
 }
