@@ -1,5 +1,5 @@
-// Builds the PR phase from the runner's environment: the Octokit gateway (baseUrl = GITHUB_API_URL) and the
-// reporter, then runs it.
+// Builds the PR phase from the runner's environment: the Octokit gateway (baseUrl = GITHUB_API_URL, aborted with
+// the job) and the reporter, then runs it.
 import type { ActionContext } from './context.js';
 import type { PhaseResult } from '../usecases/phase-result.js';
 import { createGitHubGateway } from '../adapters/github/octokit-gateway.js';
@@ -11,6 +11,7 @@ export async function planFromAction(context: ActionContext): Promise<PhaseResul
     membersToken: context.inputs.membersToken,
     apiUrl: context.apiUrl,
     log: (m) => context.reporter.info(m),
+    signal: context.signal,
   });
   return runPrPhase(
     {
@@ -21,6 +22,6 @@ export async function planFromAction(context: ActionContext): Promise<PhaseResul
       statusContext: context.inputs.statusContext,
       workflowRunUrl: context.workflowRunUrl,
     },
-    { github, reporter: context.reporter },
+    { github, reporter: context.reporter, signal: context.signal },
   );
 }

@@ -4,6 +4,10 @@ import type { Diagnostic } from '../runbook/diagnostics.js';
 import type { RepoConfig, Runbook, Step, Target } from '../runbook/model.js';
 import type { SqlStatementInfo, StatementClass } from '../runbook/lint-sql.js';
 import type { CheckResult } from '../runbook/check.js';
+import type { ReasonCode } from '../run/outcome.js';
+
+/** Shown in the plan comment's footer; a unit test keeps it equal to package.json's version. */
+export const OPSGATE_VERSION = '0.1.0';
 
 export interface PlannedStep {
   index: number;
@@ -11,6 +15,8 @@ export interface PlannedStep {
   kind: Step['kind'];
   /** SQL text or shell script exactly as it will run. */
   body: string;
+  /** Shell steps: the directory the script runs in (on the target), when the runbook sets one. */
+  workingDirectory?: string;
   database?: string;
   timeoutSeconds: number;
   continueOnError: boolean;
@@ -38,8 +44,23 @@ export interface RunbookPlan {
   window?: PlannedWindow;
   digest?: string;
   diagnostics: Diagnostic[];
-  /** "1 of 2: needs one more from @acme/dba", or why it was not evaluated. */
-  approval?: { approved: boolean; summary: string };
+  /** The approval decision (src/policy/approvals.ts) for this runbook at the planned head. */
+  approval?: {
+    approved: boolean;
+    /** "1 of 2: needs one more from @acme/dba", or why it was not evaluated. */
+    summary: string;
+    reasonCode?: ReasonCode;
+    /** The full explanation (what is missing and how to get it). */
+    message?: string;
+    /** Logins whose approvals counted. */
+    approvers?: string[];
+  };
+}
+
+/** A note above the runbooks: why nothing was planned (PR too large), or which rules apply. */
+export interface PlanNotice {
+  kind: 'caution' | 'note';
+  text: string;
 }
 
 export interface Plan {
@@ -49,6 +70,16 @@ export interface Plan {
   /** Problems with the repo config (when it changed in this PR, or could not be loaded). */
   configDiagnostics: Diagnostic[];
   configPath: string;
+  /** "https://github.com/owner/repo": problems then link to their line at the planned head. */
+  repositoryUrl?: string;
+  /** The workflow run that wrote this plan (linked in the footer). */
+  runUrl?: string;
+  notices?: PlanNotice[];
+}
+
+/** "https://github.com/acme/ops" from a pull request's html_url. */
+export function repositoryUrlOf(pullRequestUrl: string): string | undefined {
+  return /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)\/pull\/\d+/.exec(pullRequestUrl)?.[1];
 }
 
 function toUtc(text: string | undefined): string | undefined {
@@ -65,7 +96,9 @@ export function planWindow(runbook: Runbook): PlannedWindow | undefined {
 
 export function planStep(step: Step, statements: readonly SqlStatementInfo[] = []): PlannedStep {
   const common = { index: step.index, name: step.name, timeoutSeconds: step.timeoutSeconds, continueOnError: step.continueOnError };
-  if (step.kind === 'shell') return { ...common, kind: 'shell', body: step.run, statements: [] };
+  if (step.kind === 'shell') {
+    return { ...common, kind: 'shell', body: step.run, ...(step.workingDirectory ? { workingDirectory: step.workingDirectory } : {}), statements: [] };
+  }
   return {
     ...common,
     kind: 'sql',

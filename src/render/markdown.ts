@@ -4,18 +4,29 @@
 /** GitHub rejects comment bodies over this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
-/** Escapes text for inline use (table cells, list items): markdown punctuation, HTML, pipes, newlines. */
+/**
+ * "@name" in untrusted text (titles, step names, paths, team names from the PR's config) must not ping anyone:
+ * a zero-width space after the "@" breaks GitHub's mention (and team mention) detection but reads the same.
+ * Not needed inside code spans and fences, where GitHub never links mentions.
+ */
+export function neutraliseMentions(text: string): string {
+  return text.replace(/@/g, '@&#8203;');
+}
+
+/** Escapes text for inline use (table cells, list items): markdown punctuation, HTML, pipes, newlines, mentions. */
 export function escapeInline(text: string): string {
-  return text
+  const escaped = text
     .replace(/[\\`*_{}[\]()#+!|~>]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/\r?\n/g, ' ');
+  return neutraliseMentions(escaped);
 }
 
-/** Escapes text for HTML contexts (<summary>), where markdown is not processed. */
+/** Escapes text for HTML contexts (<summary>), where markdown is not processed but mentions are. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+  return neutraliseMentions(escaped);
 }
 
 /** Inline code that survives backticks in the content. */
@@ -39,9 +50,10 @@ export function details(summary: string, body: string, open = false): string {
   return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 }
 
+/** A table; empty cells show "—" so a blank never reads as "unknown". */
 export function table(headers: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+  const line = (cells: string[]) => `| ${cells.map((c) => c.trim() || '—').join(' | ')} |`;
+  return [line(headers), `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 /** Hidden HTML comment; "--" is not allowed inside one, so it is broken up. */

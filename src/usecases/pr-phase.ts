@@ -1,20 +1,24 @@
 // The PR phase: on pull_request / pull_request_review, check every changed runbook at the PR head (read
 // through the API, never from a checkout), show the plan in one sticky comment and the job summary, annotate
 // problems, and set the approval commit status. Never executes anything.
+//
+// The status is always set, whatever happens (a `finally`): a required check that is never set blocks the
+// merge button without a word. Refusals (invalid runbook, PR too large) are `failure`; surprises are `error`.
 import picomatch from 'picomatch';
-import type { CommitState, GitHubGateway, PullRequestInfo } from '../ports/github.js';
-import { CommentForbiddenError } from '../ports/github.js';
+import type { ChangedFile, CommitState, GitHubGateway, PullRequestInfo } from '../ports/github.js';
+import { CommentForbiddenError, MAX_PULL_REQUEST_FILES, NotAFileError, TooManyFilesError } from '../ports/github.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { Diagnostic } from '../runbook/diagnostics.js';
 import { hasErrors } from '../runbook/diagnostics.js';
 import type { RepoConfig, Runbook } from '../runbook/model.js';
 import { checkRunbook } from '../runbook/check.js';
 import { loadRepoConfig } from '../config/load-repo-config.js';
-import { evaluateApprovals, requirementFor, type EffectiveRequirement, type ApprovalDecision } from '../policy/approvals.js';
-import { fetchApprovalSnapshot } from '../policy/approval-snapshot.js';
-import { deletedRunbook, planRunbook, type Plan, type RunbookPlan } from '../plan/plan.js';
+import { evaluateApprovals, requirementFor, type ApprovalDecision, type ApprovalRules } from '../policy/approvals.js';
+import { fetchApprovalSnapshot, readBaseApprovalRules } from '../policy/approval-snapshot.js';
+import { stricterApprovals } from '../policy/stricter-policy.js';
+import { deletedRunbook, planRunbook, repositoryUrlOf, type Plan, type RunbookPlan } from '../plan/plan.js';
 import { PLAN_MARKER, renderPlanComment } from '../render/plan-comment.js';
-import { proceed, refuse, unexpected, type Outcome } from '../run/outcome.js';
+import { proceed, refuse, unexpected, type Outcome, type ReasonCode } from '../run/outcome.js';
 import type { PhaseResult } from './phase-result.js';
 
 export const PR_ACTIONS: Record<string, readonly string[]> = {
@@ -35,11 +39,18 @@ export interface PrPhaseInput {
 export interface PrPhaseDeps {
   github: GitHubGateway;
   reporter: Reporter;
+  /** Aborted when the job is cancelled (a newer run superseded this one): then nothing more is written. */
+  signal?: AbortSignal;
 }
 
-/** Characters of the job summary copy (GitHub allows 1 MiB per step). */
-const SUMMARY_BUDGET = 900_000;
+/** Runbooks one PR may change: reviewers must be able to read every plan, and the comment must hold them. */
+export const MAX_RUNBOOKS_PER_PULL_REQUEST = 50;
+/** GitHub takes 1 MiB of job summary per step; the margin leaves room for anything else the step writes. */
+const SUMMARY_BUDGET_BYTES = 1024 * 1024 - 32 * 1024;
 const STATUS_DESCRIPTION_LIMIT = 140;
+const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
+
+type StatusUpdate = { state: CommitState; description: string; targetUrl?: string };
 
 export async function runPrPhase(input: PrPhaseInput, deps: PrPhaseDeps): Promise<PhaseResult> {
   const pr = pullRequestNumberOf(input.payload);
@@ -53,6 +64,7 @@ export async function runPrPhase(input: PrPhaseInput, deps: PrPhaseDeps): Promis
   try {
     return await planPullRequest(pr, input, deps);
   } catch (error) {
+    if (deps.signal?.aborted) return result(refuse('cancelled', `The job was cancelled while planning #${pr}; a newer run reports on it.`), { pullRequest: pr });
     if (isHttpError(error)) return result(unexpected('github-unavailable', `GitHub API error while planning #${pr}: ${(error as Error).message}`), { pullRequest: pr });
     throw error;
   }
@@ -67,119 +79,185 @@ function isHttpError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'status' in error;
 }
 
+function headShaOf(payload: Record<string, unknown>): string | undefined {
+  const sha = (payload.pull_request as { head?: { sha?: unknown } } | undefined)?.head?.sha;
+  return typeof sha === 'string' ? sha : undefined;
+}
+
+async function planPullRequest(number: number, input: PrPhaseInput, deps: PrPhaseDeps): Promise<PhaseResult> {
+  let pr: PullRequestInfo;
+  try {
+    pr = await deps.github.getPullRequest(number);
+  } catch (error) {
+    // Not even the PR could be read: say so on the head the event named, so the check does not wait in silence.
+    const head = headShaOf(input.payload);
+    if (head) await publishStatus(head, errorStatus(error, input), input, deps);
+    throw error;
+  }
+  let status: StatusUpdate = errorStatus(new Error('opsgate stopped before deciding'), input);
+  try {
+    const done = await planAndReport(pr, input, deps);
+    status = done.status;
+    return done.result;
+  } catch (error) {
+    status = errorStatus(error, input);
+    throw error;
+  } finally {
+    await publishStatus(pr.headSha, status, input, deps);
+  }
+}
+
+async function planAndReport(pr: PullRequestInfo, input: PrPhaseInput, deps: PrPhaseDeps): Promise<{ status: StatusUpdate; result: PhaseResult }> {
+  const { plan, refusal } = await buildPlan(pr, input, deps);
+  deps.reporter.annotate([...plan.configDiagnostics, ...plan.runbooks.flatMap((p) => p.diagnostics)]);
+  // The summary first: if the comment then fails, the plan is still readable in the run.
+  await deps.reporter.summary(renderPlanComment(plan, { budget: SUMMARY_BUDGET_BYTES, measure: byteLength }));
+  const commentUrl = await publishComment(pr, plan, input, deps);
+  const outcome = refusal ?? outcomeOf(plan);
+  const status = { ...statusFor(plan, outcome), targetUrl: commentUrl ?? input.workflowRunUrl };
+  const runbooks = plan.runbooks.map((p) => ({
+    path: p.path,
+    status: p.status,
+    digest: p.digest ?? null,
+    approved: p.approval?.approved ?? null,
+    approval: p.approval?.summary ?? null,
+    errors: p.diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: p.diagnostics.filter((d) => d.severity === 'warning').length,
+  }));
+  const extra = { pullRequest: pr.number, headSha: pr.headSha, commentUrl: commentUrl ?? null, status: status.state, runbooks };
+  return { status, result: result(outcome, extra) };
+}
+
+interface RunbookSelection {
+  present: ChangedFile[];
+  deleted: string[];
+  configChanged: boolean;
+}
+
+function selectRunbooks(files: readonly ChangedFile[], input: PrPhaseInput): RunbookSelection {
+  const isRunbook = picomatch(input.runbooksGlob, { dot: true });
+  const wasRunbook = (f: ChangedFile) => f.status === 'renamed' && f.previousPath !== undefined && isRunbook(f.previousPath) && !isRunbook(f.path);
+  return {
+    present: files.filter((f) => isRunbook(f.path) && f.status !== 'removed'),
+    // A runbook renamed away from the glob counts as deleted.
+    deleted: files.filter((f) => (f.status === 'removed' && isRunbook(f.path)) || wasRunbook(f)).map((f) => (f.status === 'renamed' ? f.previousPath! : f.path)),
+    configChanged: files.some((f) => f.path === input.configPath || f.previousPath === input.configPath),
+  };
+}
+
+/** A plan that stops before the runbooks, with the reason shown on top of the comment. */
+function refused(plan: Plan, code: ReasonCode, message: string): { plan: Plan; refusal: Outcome } {
+  return { plan: { ...plan, notices: [...(plan.notices ?? []), { kind: 'caution', text: message }] }, refusal: refuse(code, message) };
+}
+
+async function buildPlan(pr: PullRequestInfo, input: PrPhaseInput, { github, reporter }: PrPhaseDeps): Promise<{ plan: Plan; refusal?: Outcome }> {
+  const plan: Plan = { headSha: pr.headSha, pullRequest: pr.number, runbooks: [], configDiagnostics: [], configPath: input.configPath, repositoryUrl: repositoryUrlOf(pr.htmlUrl), runUrl: input.workflowRunUrl, notices: [] };
+  if ((pr.changedFiles ?? 0) > MAX_PULL_REQUEST_FILES) return refused(plan, 'too-many-files', new TooManyFilesError(pr.number, pr.changedFiles!).message);
+  let files: ChangedFile[];
+  try {
+    files = await github.listPullRequestFiles(pr.number);
+  } catch (error) {
+    if (error instanceof TooManyFilesError) return refused(plan, 'too-many-files', error.message);
+    throw error;
+  }
+  const { present, deleted, configChanged } = selectRunbooks(files, input);
+  reporter.info(`#${pr.number}: ${files.length} changed file(s), ${present.length} runbook(s) to check, ${deleted.length} deleted.`);
+  const count = present.length + deleted.length;
+  if (count > MAX_RUNBOOKS_PER_PULL_REQUEST) {
+    const message = `#${pr.number} changes ${count} runbooks; opsgate plans at most ${MAX_RUNBOOKS_PER_PULL_REQUEST} per pull request, so that reviewers can read every plan. Split the pull request into smaller ones.`;
+    return refused(plan, 'too-many-runbooks', message);
+  }
+  const loaded = present.length || configChanged ? await readConfig(github, input.configPath, pr.headSha, configChanged) : { diagnostics: [] };
+  plan.configDiagnostics = loaded.diagnostics;
+  const runbooks = new Map<string, Runbook>();
+  for (const file of present) plan.runbooks.push(await planOne(github, file.path, pr, loaded.config, input.configPath, runbooks));
+  plan.runbooks.push(...deleted.map(deletedRunbook));
+  if (loaded.config) {
+    const rules = await approvalRules(github, pr, loaded.config, configChanged, input.configPath, plan);
+    await addApprovals(github, pr, rules, plan.runbooks, runbooks);
+  }
+  return { plan };
+}
+
 interface LoadedConfig {
   config?: RepoConfig;
   diagnostics: Diagnostic[];
 }
 
+const FILE_START = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+
 async function readConfig(github: GitHubGateway, path: string, sha: string, changed: boolean): Promise<LoadedConfig> {
-  const text = await github.readFile(path, sha);
-  if (text === null) {
-    const span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-    return {
-      diagnostics: [{ file: path, span, severity: 'error', code: 'config-missing', message: `The repo config ${path} does not exist at this commit.`, fix: `Add ${path} (see the README), or set the "config" input to its path.` }],
-    };
+  const missing = (message: string, fix: string): LoadedConfig => ({ diagnostics: [{ file: path, span: FILE_START, severity: 'error', code: 'config-missing', message, fix }] });
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await github.readFile(path, sha);
+  } catch (error) {
+    if (!(error instanceof NotAFileError)) throw error;
+    return missing(`The repo config ${path} is a ${error.kind} at this commit, not a regular file.`, `Replace ${path} with the file itself.`);
   }
-  const loaded = loadRepoConfig({ path, text });
+  if (bytes === null) return missing(`The repo config ${path} does not exist at this commit.`, `Add ${path} (see the README), or set the "config" input to its path.`);
+  const loaded = loadRepoConfig({ path, bytes });
   // An unchanged config that fails to load is still fatal (fail closed), but it is only annotated when changed.
   return { config: loaded.value, diagnostics: changed || !loaded.value ? loaded.diagnostics : [] };
 }
 
-async function planPullRequest(number: number, input: PrPhaseInput, { github, reporter }: PrPhaseDeps): Promise<PhaseResult> {
-  const pr = await github.getPullRequest(number);
-  const files = await github.listPullRequestFiles(number);
-  const isRunbook = picomatch(input.runbooksGlob, { dot: true });
-  const changedRunbooks = files.filter((f) => isRunbook(f.path));
-  // A runbook renamed away from the glob counts as deleted.
-  const deleted = files.filter((f) => (f.status === 'removed' && isRunbook(f.path)) || (f.status === 'renamed' && f.previousPath && isRunbook(f.previousPath) && !isRunbook(f.path)));
-  const present = changedRunbooks.filter((f) => f.status !== 'removed');
-  reporter.info(`#${number}: ${files.length} changed file(s), ${present.length} runbook(s) to check, ${deleted.length} deleted.`);
-
-  const configChanged = files.some((f) => f.path === input.configPath);
-  const { config, diagnostics: configDiagnostics } = present.length || configChanged ? await readConfig(github, input.configPath, pr.headSha, configChanged) : { config: undefined, diagnostics: [] };
-
-  const plans: RunbookPlan[] = [];
-  const runbooks = new Map<string, Runbook>();
-  for (const file of present) plans.push(await planOne(github, file.path, pr, config, runbooks));
-  plans.push(...deleted.map((f) => deletedRunbook(f.status === 'renamed' ? f.previousPath! : f.path)));
-  await addApprovals(github, pr, config, plans, runbooks);
-
-  const plan: Plan = { headSha: pr.headSha, pullRequest: number, runbooks: plans, configDiagnostics, configPath: input.configPath };
-  const allDiagnostics = [...configDiagnostics, ...plans.flatMap((p) => p.diagnostics)];
-  reporter.annotate(allDiagnostics);
-
-  const nothingToShow = plans.length === 0 && configDiagnostics.length === 0;
-  const commentUrl = nothingToShow ? await refreshOldComment(github, number, plan, input, reporter) : await postComment(github, number, plan, input, reporter);
-  await reporter.summary(renderPlanComment(plan, { budget: SUMMARY_BUDGET }));
-
-  const outcome = outcomeOf(plan);
-  const status = statusFor(plan, outcome);
-  await setStatus(github, reporter, pr.headSha, { ...status, context: input.statusContext, targetUrl: commentUrl ?? input.workflowRunUrl });
-
-  return result(outcome, {
-    pullRequest: number,
-    headSha: pr.headSha,
-    commentUrl: commentUrl ?? null,
-    status: status.state,
-    runbooks: plans.map((p) => ({
-      path: p.path,
-      status: p.status,
-      digest: p.digest ?? null,
-      approved: p.approval?.approved ?? null,
-      approval: p.approval?.summary ?? null,
-      errors: p.diagnostics.filter((d) => d.severity === 'error').length,
-      warnings: p.diagnostics.filter((d) => d.severity === 'warning').length,
-    })),
-  });
-}
-
-async function planOne(github: GitHubGateway, path: string, pr: PullRequestInfo, config: RepoConfig | undefined, runbooks: Map<string, Runbook>): Promise<RunbookPlan> {
-  const text = await github.readFile(path, pr.headSha);
-  if (text === null) return deletedRunbook(path);
-  if (!config) {
-    const span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-    return planRunbook({ file: path, diagnostics: [{ file: path, span, severity: 'error', code: 'config-invalid', message: 'Not checked: the repo config is missing or invalid.', fix: 'Fix the repo config first.' }] }, undefined);
+async function planOne(github: GitHubGateway, path: string, pr: PullRequestInfo, config: RepoConfig | undefined, configPath: string, runbooks: Map<string, Runbook>): Promise<RunbookPlan> {
+  const problem = (code: string, message: string, fix: string) => planRunbook({ file: path, diagnostics: [{ file: path, span: FILE_START, severity: 'error', code, message, fix }] }, undefined);
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await github.readFile(path, pr.headSha);
+  } catch (error) {
+    if (!(error instanceof NotAFileError)) throw error;
+    return problem('not-a-file', `${path} is a ${error.kind} at ${pr.headSha.slice(0, 7)}, not a regular file; opsgate reads each runbook as a file at the PR head.`, `Replace ${path} with the runbook file itself.`);
   }
-  const check = await checkRunbook({ path, text }, config);
+  if (bytes === null) return deletedRunbook(path);
+  if (!config) return problem('config-invalid', `Not checked: the repo config ${configPath} is missing or invalid at ${pr.headSha.slice(0, 7)} (see its problems above).`, `Fix ${configPath} first; this runbook is checked once the config loads.`);
+  const check = await checkRunbook({ path, bytes }, config);
   if (check.checked) runbooks.set(path, check.checked.runbook);
   return planRunbook(check, config);
 }
 
-async function addApprovals(github: GitHubGateway, pr: PullRequestInfo, config: RepoConfig | undefined, plans: RunbookPlan[], runbooks: Map<string, Runbook>): Promise<void> {
-  if (!config) return;
+/** The head's rules; when the PR changes the config, the stricter of the base's and the head's (and say so). */
+async function approvalRules(github: GitHubGateway, pr: PullRequestInfo, config: RepoConfig, configChanged: boolean, configPath: string, plan: Plan): Promise<{ approvals: ApprovalRules }> {
+  if (!configChanged) return config.policy;
+  const base = await readBaseApprovalRules(github, configPath, pr.baseSha);
+  plan.notices?.push({ kind: 'note', text: `This pull request changes ${configPath}: approvals are judged by the stricter of its rules and the base's (${base.note}), so a pull request cannot loosen the rules it is reviewed under.` });
+  return { approvals: stricterApprovals(base.rules, config.policy.approvals) };
+}
+
+async function addApprovals(github: GitHubGateway, pr: PullRequestInfo, rules: { approvals: ApprovalRules }, plans: RunbookPlan[], runbooks: Map<string, Runbook>): Promise<void> {
   // One snapshot per distinct requirement: most runbooks share the repo policy.
   const decisions = new Map<string, Promise<ApprovalDecision>>();
   for (const plan of plans) {
     const runbook = runbooks.get(plan.path);
     if (plan.status !== 'valid' || !runbook) continue;
-    const requirement = requirementFor(config.policy, runbook);
+    const requirement = requirementFor(rules, runbook);
     const key = JSON.stringify(requirement);
-    if (!decisions.has(key)) decisions.set(key, decide(github, pr, requirement));
+    if (!decisions.has(key)) decisions.set(key, fetchApprovalSnapshot(github, pr, requirement).then((snapshot) => evaluateApprovals(snapshot, requirement)));
     const decision = await decisions.get(key)!;
-    plan.approval = { approved: decision.approved, summary: decision.summary };
+    plan.approval = { approved: decision.approved, summary: decision.summary, reasonCode: decision.reasonCode, message: decision.message, approvers: decision.counted.map((c) => c.login) };
   }
 }
 
-async function decide(github: GitHubGateway, pr: PullRequestInfo, requirement: EffectiveRequirement): Promise<ApprovalDecision> {
-  return evaluateApprovals(await fetchApprovalSnapshot(github, pr, requirement), requirement);
-}
-
-async function postComment(github: GitHubGateway, number: number, plan: Plan, input: PrPhaseInput, reporter: Reporter): Promise<string | undefined> {
+async function publishComment(pr: PullRequestInfo, plan: Plan, input: PrPhaseInput, { github, reporter, signal }: PrPhaseDeps): Promise<string | undefined> {
+  // With nothing to show, do not start a comment; but an earlier plan comment must not stay stale.
+  const nothingToShow = plan.runbooks.length === 0 && plan.configDiagnostics.length === 0 && !plan.notices?.length;
+  if (nothingToShow && !(await github.findStickyComment(pr.number, PLAN_MARKER))) return undefined;
+  // A run that planned an older head must not overwrite the comment of the run for the newer one.
+  const current = await github.getPullRequest(pr.number);
+  if (current.headSha !== pr.headSha || signal?.aborted) {
+    reporter.info(`#${pr.number} moved to ${current.headSha.slice(0, 7)} while this run planned ${pr.headSha.slice(0, 7)} (or the job was cancelled); the comment is left to the run for the new head.`);
+    return undefined;
+  }
   try {
-    const ref = await github.upsertStickyComment(number, PLAN_MARKER, renderPlanComment(plan, { fullPlanUrl: input.workflowRunUrl }));
+    const ref = await github.upsertStickyComment(pr.number, PLAN_MARKER, renderPlanComment(plan, { fullPlanUrl: input.workflowRunUrl }));
     reporter.info(`Plan comment: ${ref.url}`);
     return ref.url;
   } catch (error) {
     if (!(error instanceof CommentForbiddenError)) throw error;
-    reporter.warning(`Could not comment on #${number}: ${error.message}. The plan is in the job summary and the annotations instead.`);
+    reporter.warning(`Could not comment on #${pr.number}: ${error.message}. The plan is in the job summary and the annotations instead.`);
     return undefined;
   }
-}
-
-/** With nothing to show, do not start a comment; but an earlier plan comment must not stay stale. */
-async function refreshOldComment(github: GitHubGateway, number: number, plan: Plan, input: PrPhaseInput, reporter: Reporter): Promise<string | undefined> {
-  const old = github.findStickyComment ? await github.findStickyComment(number, PLAN_MARKER) : null;
-  return old ? postComment(github, number, plan, input, reporter) : undefined;
 }
 
 function outcomeOf(plan: Plan): Outcome {
@@ -189,6 +267,8 @@ function outcomeOf(plan: Plan): Outcome {
     const lintOnly = invalid.every((p) => p.diagnostics.filter((d) => d.severity === 'error').every((d) => /^(sql|shell|deny)-/.test(d.code)));
     return refuse(lintOnly ? 'lint-failed' : 'invalid-runbook', `${invalid.length} runbook(s) have errors: ${invalid.map((p) => p.path).join(', ')}.`);
   }
+  const uncheckable = plan.runbooks.find((p) => p.approval?.reasonCode === 'too-many-commits');
+  if (uncheckable) return refuse('too-many-commits', uncheckable.approval!.message ?? uncheckable.approval!.summary);
   if (!plan.runbooks.some((p) => p.status === 'valid')) return proceed('no-runbooks', 'No runbooks changed in this pull request.');
   return proceed('ok', `${plan.runbooks.filter((p) => p.status === 'valid').length} runbook(s) planned.`);
 }
@@ -199,22 +279,39 @@ function clip(text: string, max: number): string {
 
 export function statusFor(plan: Plan, outcome: Outcome): { state: CommitState; description: string } {
   if (outcome.decision === 'refuse') return { state: 'failure', description: clip(outcome.message, STATUS_DESCRIPTION_LIMIT) };
+  if (outcome.decision === 'error') return { state: 'error', description: clip(outcome.message, STATUS_DESCRIPTION_LIMIT) };
   const valid = plan.runbooks.filter((p) => p.status === 'valid');
   if (!valid.length) return { state: 'success', description: 'no runbooks changed' };
   const waiting = valid.filter((p) => !p.approval?.approved);
-  if (!waiting.length) return { state: 'success', description: clip(`approved: ${valid.map((p) => p.approval?.summary ?? p.path).join('; ')}`, STATUS_DESCRIPTION_LIMIT) };
-  const first = waiting[0]!;
-  const summary = (first.approval?.summary ?? 'approval not evaluated').replace(/^\d+ of \d+: /, '');
-  const more = waiting.length > 1 ? ` (+${waiting.length - 1} more runbooks)` : '';
-  return { state: 'pending', description: clip(`${summary}${more}`, STATUS_DESCRIPTION_LIMIT) };
+  if (!waiting.length) {
+    if (valid.length === 1) return { state: 'success', description: clip(`approved: ${valid[0]!.approval?.summary ?? valid[0]!.path}`, STATUS_DESCRIPTION_LIMIT) };
+    const approvers = [...new Set(valid.flatMap((p) => p.approval?.approvers ?? []))];
+    return { state: 'success', description: clip(`approved: all ${valid.length} runbooks${approvers.length ? ` (${approvers.join(', ')})` : ''}`, STATUS_DESCRIPTION_LIMIT) };
+  }
+  const summary = (waiting[0]!.approval?.summary ?? 'approval not evaluated').replace(/^\d+ of \d+: /, '');
+  const others = waiting.length - 1;
+  const more = others ? ` (+${others} more runbook${others === 1 ? '' : 's'} waiting)` : '';
+  // The count of others must survive clipping: shorten the summary, not the tail.
+  return { state: 'pending', description: `${clip(summary, STATUS_DESCRIPTION_LIMIT - more.length)}${more}` };
 }
 
-async function setStatus(github: GitHubGateway, reporter: Reporter, sha: string, status: Parameters<GitHubGateway['setCommitStatus']>[1]): Promise<void> {
+/** An unexpected stop: the status says so briefly and points at the run, where the log has the rest. */
+function errorStatus(error: unknown, input: PrPhaseInput): StatusUpdate {
+  const status = isHttpError(error) ? ` (GitHub API ${String((error as { status: unknown }).status)})` : '';
+  const first = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+  return { state: 'error', description: clip(`opsgate could not finish${status}: ${first}. See the workflow run.`, STATUS_DESCRIPTION_LIMIT), targetUrl: input.workflowRunUrl };
+}
+
+async function publishStatus(sha: string, status: StatusUpdate, input: PrPhaseInput, { github, reporter, signal }: PrPhaseDeps): Promise<void> {
+  if (signal?.aborted) {
+    reporter.info(`The job was cancelled: the ${input.statusContext} status is left to the run that superseded this one.`);
+    return;
+  }
   try {
-    await github.setCommitStatus(sha, status);
+    await github.setCommitStatus(sha, { ...status, context: input.statusContext, ...(status.targetUrl ? { targetUrl: status.targetUrl } : {}) });
   } catch (error) {
     if (!isHttpError(error)) throw error;
-    reporter.warning(`Could not set the ${status.context} commit status (${(error as Error).message}); give the workflow \`statuses: write\`.`);
+    reporter.warning(`Could not set the ${input.statusContext} commit status (${(error as Error).message}); give the workflow \`statuses: write\`.`);
   }
 }
 

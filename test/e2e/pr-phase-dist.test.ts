@@ -1,5 +1,6 @@
 // `node dist/index.js` as the runner starts it for pull_request events, talking to the GitHub stand-in.
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../support/run-action.js';
 import { startGitHubStandin, type GitHubStandin } from '../support/github-standin.js';
@@ -15,6 +16,17 @@ function payload(event: string, action: string, number: number): Record<string, 
   return copy;
 }
 
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+const CONFIG = `version: 1
+targets:
+  web-fleet:
+    ssm: { tags: { Role: web, Env: prod }, max-concurrency: "10%", max-errors: "0" }
+    region: ap-northeast-1
+policy:
+  approvals: { required: 1, from: ["@acme/sre"] }
+`;
+const ROTATE = 'runbooks/examples/rotate-web-logs.yml';
+
 let gh: GitHubStandin;
 beforeAll(async () => {
   gh = await startGitHubStandin({ owner: 'acme', repo: 'ops' });
@@ -25,6 +37,11 @@ beforeAll(async () => {
   gh.setFile('6'.repeat(40), 'runbooks/a.yml', 'version: 1\n');
   gh.addPullRequest({ number: 7, author: 'eve', headSha: '7'.repeat(40), fork: true, files: [{ path: 'runbooks/a.yml', status: 'added' }] });
   gh.setFile('7'.repeat(40), 'runbooks/a.yml', 'version: 1\n');
+  gh.addPullRequest({ number: 8, author: 'dana', headSha: '8'.repeat(40), files: [{ path: ROTATE, status: 'added' }] });
+  gh.setFile('8'.repeat(40), '.github/opsgate.yml', CONFIG);
+  gh.setFile('8'.repeat(40), ROTATE, read(ROTATE));
+  gh.addCommit(8, { sha: '8'.repeat(40), author: 'dana', committer: 'dana' });
+  gh.addTeamMember('acme', 'sre', 'carol');
 });
 afterEach(() => gh.assertClean());
 afterAll(() => gh.close());
@@ -54,5 +71,24 @@ describe('node dist/index.js on pull_request', () => {
     expect(fork.stdout + fork.stderr).toMatch(/Could not comment on #7/);
     expect(fork.summary).toContain('opsgate plan');
     expect(gh.comments.length).toBe(before);
+  });
+
+  it('a valid runbook: pending with who is needed, then success once approved; comment, summary and outputs', async () => {
+    const opened = await run('pull_request', 'opened', 8, 'ghs_bot');
+    expect(opened.exitCode).toBe(0);
+    expect(opened.outputs).toMatchObject({ decision: 'proceed', 'reason-code': 'ok' });
+    expect(gh.latestStatus('8'.repeat(40))).toMatchObject({ state: 'pending', description: 'needs one more from @acme/sre' });
+    expect(gh.requests.filter((r) => r.operationId === 'issues/create-comment' && r.path.includes('/issues/8/'))).toHaveLength(1);
+
+    gh.addReview(8, { user: 'carol', state: 'APPROVED', commitId: '8'.repeat(40) });
+    const approved = await run('pull_request_review', 'submitted', 8, 'ghs_bot');
+    expect(approved.exitCode).toBe(0);
+    const [comment] = gh.comments.filter((c) => c.issue === 8);
+    expect(gh.latestStatus('8'.repeat(40))).toMatchObject({ state: 'success', description: 'approved: 1 of 1 approvals: carol', target_url: expect.stringContaining(`#issuecomment-${comment!.id}`) });
+    expect(comment!.body).toContain('✅ 1 of 1 approvals: carol');
+    expect(approved.summary).toContain('<!-- opsgate:digest path=runbooks/examples/rotate-web-logs.yml sha256:');
+    expect(approved.summary).toContain('2026-11-23 01:00–03:00 UTC');
+    const result = JSON.parse(approved.outputs.result!) as Record<string, unknown>;
+    expect(result).toMatchObject({ version: 1, phase: 'plan', status: 'success', commentUrl: expect.stringContaining('#issuecomment-'), runbooks: [{ path: ROTATE, status: 'valid', approved: true }] });
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateApprovals, requirementFor, type ApprovalSnapshot, type EffectiveRequirement } from '../../src/policy/approvals.js';
-import { fetchApprovalSnapshot } from '../../src/policy/approval-snapshot.js';
+import { fetchApprovalSnapshot, readBaseApprovalRules } from '../../src/policy/approval-snapshot.js';
+import { DEFAULT_APPROVAL_RULES, stricterApprovals, withStricterApprovals } from '../../src/policy/stricter-policy.js';
+import type { ApprovalRules } from '../../src/policy/approvals.js';
 import { checkDigest } from '../../src/policy/digest-check.js';
 import {
   TeamMembershipUnreadableError,
@@ -155,7 +157,31 @@ const cases: Case[] = [
     requirement: requirementFor(policy(1, ['alice', 'bob']), runbook({ from: ['@acme/dba'] })),
     approved: false,
     reason: 'approver-not-eligible',
-    message: /as the repo policy requires/,
+    message: /alice, zed approved but are not @acme\/dba who is also alice or bob/,
+  },
+  {
+    name: 'the same people named by the runbook and the policy: said once',
+    snapshot: snapshot([]),
+    requirement: requirementFor(policy(1, ['alice', 'bob']), runbook({ from: ['Bob', '@alice'] })),
+    approved: false,
+    reason: 'not-approved',
+    summary: '0 of 1: needs one more from Bob or alice',
+  },
+  {
+    name: 'a PR with 250 commits (GitHub lists no more): committers could be missed, so refused',
+    snapshot: snapshot([review('alice', 'APPROVED')], { commits: Array.from({ length: 250 }, (_, i) => ({ sha: String(i), author: 'olivia', committer: 'olivia' })) }),
+    requirement: one(),
+    approved: false,
+    reason: 'too-many-commits',
+    message: /250 or more commits.*squash the branch or split the pull request/,
+  },
+  {
+    name: 'a stricter base policy combined with a loosened head: the base list still applies',
+    snapshot: snapshot([review('mallory', 'APPROVED')]),
+    requirement: requirementFor({ approvals: stricterApprovals(rules(2, ['alice', 'bob']), rules(1, ['mallory'])) }, runbook(undefined)),
+    approved: false,
+    reason: 'approver-not-eligible',
+    summary: '0 of 2: needs two more from mallory who is also alice or bob',
   },
   {
     name: 'no from: write permission counts, read does not',
@@ -183,6 +209,10 @@ function policy(required: number, from: string[]): Policy {
   };
 }
 
+function rules(required: number, from: string[], allowStale = false): ApprovalRules {
+  return { required, from, allowStale };
+}
+
 function runbook(approvals: Runbook['approvals']): Runbook {
   return { path: 'runbooks/x.yml', version: 1, title: 'x', target: 'local', steps: [], approvals };
 }
@@ -199,8 +229,39 @@ describe('evaluateApprovals', () => {
 
   it('requirementFor takes the larger count and records both from lists', () => {
     const r = requirementFor(policy(2, ['@acme/sre']), runbook({ required: 1, from: ['@acme/dba'] }));
-    expect(r).toEqual({ required: 2, from: ['@acme/dba'], allowStale: false, alsoFrom: ['@acme/sre'] });
+    expect(r).toEqual({ required: 2, from: ['@acme/dba'], allowStale: false, alsoFrom: [['@acme/sre']] });
     expect(requirementFor(policy(1, ['@acme/sre']), runbook(undefined))).toEqual({ required: 1, from: ['@acme/sre'], allowStale: false });
+  });
+});
+
+describe('stricterApprovals (a PR that changes the config is held to the base rules too)', () => {
+  it('takes the larger count, every list, and stale approvals only when both allow them', () => {
+    expect(stricterApprovals(rules(2, ['@acme/dba'], true), rules(1, ['mallory'], true))).toEqual({ required: 2, from: ['mallory'], alsoFrom: [['@acme/dba']], allowStale: true });
+    expect(stricterApprovals(rules(1, [], true), rules(1, [], false)).allowStale).toBe(false);
+  });
+
+  it('keeps write access required when the base named nobody and the head names people', () => {
+    const r = requirementFor({ approvals: stricterApprovals(rules(1, []), rules(1, ['mallory'])) }, runbook(undefined));
+    expect(r).toMatchObject({ from: ['mallory'], writeAccess: true });
+    const read = evaluateApprovals(snapshot([review('mallory', 'APPROVED')], { permissions: { mallory: 'read' } }), r);
+    expect(read).toMatchObject({ approved: false, reasonCode: 'approver-not-eligible' });
+    expect(read.message).toMatch(/mallory, with write access to the repository/);
+    expect(evaluateApprovals(snapshot([review('mallory', 'APPROVED')], { permissions: { mallory: 'write' } }), r).approved).toBe(true);
+  });
+
+  it('changes nothing when base and head agree', () => {
+    expect(stricterApprovals(rules(2, ['alice', 'bob']), rules(2, ['bob', 'alice']))).toEqual(rules(2, ['bob', 'alice']));
+    const p = policy(1, ['alice']);
+    expect(withStricterApprovals(p, undefined)).toBe(p);
+  });
+
+  it('reads the base rules, falling back to the default floor without a valid config there', async () => {
+    const files: Record<string, string> = { [`${OLD}:.github/opsgate.yml`]: 'version: 1\ntargets:\n  box: { local: {} }\npolicy:\n  approvals: { required: 3, from: [alice] }\n' };
+    const gh = { readFile: async (path: string, ref: string) => (files[`${ref}:${path}`] ? new TextEncoder().encode(files[`${ref}:${path}`]) : null) } as unknown as GitHubGateway;
+    expect((await readBaseApprovalRules(gh, '.github/opsgate.yml', OLD)).rules).toMatchObject({ required: 3, from: ['alice'] });
+    const missing = await readBaseApprovalRules(gh, '.github/opsgate.yml', HEAD);
+    expect(missing.rules).toEqual(DEFAULT_APPROVAL_RULES);
+    expect(missing.note).toMatch(/does not exist at the base commit bbbbbbb/);
   });
 });
 

@@ -1,88 +1,134 @@
-// The plan comment: readable markdown, hidden markers the merge phase parses, and graceful truncation.
+// The plan comment, rendered from the real example runbooks through checkRunbook + planRunbook + the approval
+// policy with a fixed config: readable markdown, hidden markers the merge phase parses, untrusted text that
+// cannot ping anyone, and a size that always fits GitHub's limit.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PLAN_MARKER, renderPlanComment } from '../../src/render/plan-comment.js';
-import { codeFence } from '../../src/render/markdown.js';
-import { GITHUB_COMMENT_LIMIT } from '../../src/render/markdown.js';
-import { deletedRunbook, type Plan, type RunbookPlan } from '../../src/plan/plan.js';
+import { PLAN_MARKER, lineCount, renderPlanComment } from '../../src/render/plan-comment.js';
+import { codeFence, GITHUB_COMMENT_LIMIT } from '../../src/render/markdown.js';
+import { deletedRunbook, OPSGATE_VERSION, planRunbook, type Plan, type RunbookPlan } from '../../src/plan/plan.js';
+import { checkRunbook } from '../../src/runbook/check.js';
+import { loadRepoConfig } from '../../src/config/load-repo-config.js';
+import { evaluateApprovals, requirementFor, type ApprovalSnapshot } from '../../src/policy/approvals.js';
+import type { RepoConfig } from '../../src/runbook/model.js';
 import { PLAN_COMMENT_MARKER, parseShownDigests, shownDigestFor } from '../../src/usecases/merge-plan-digest.js';
 
 const HEAD = '3f2a9c1d'.padEnd(40, '0');
-const DIGEST = `sha256:${'ab'.repeat(32)}`;
-const span = { start: { line: 9, column: 5 }, end: { line: 9, column: 20 } };
+const REPO = 'https://github.com/acme/ops';
+const RUN = 'https://github.com/acme/ops/actions/runs/4242';
+const root = new URL('../../', import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
-function sqlRunbook(sql: string, path = 'runbooks/2026-11-refund-fix.yml'): RunbookPlan {
-  return {
-    path,
-    status: 'valid',
-    title: 'Refund duplicated charges (INC-4411)',
-    ticket: 'INC-4411',
-    targetName: 'billing-api',
-    target: { kind: 'ecs', name: 'billing-api', cluster: 'prod', service: 'billing-api', container: 'app', region: 'eu-west-1' },
-    window: { notBefore: '2026-11-24T09:00:00+01:00', notBeforeUtc: '2026-11-24T08:00:00Z', notAfter: '2026-11-24T11:00:00+01:00', notAfterUtc: '2026-11-24T10:00:00Z' },
-    digest: DIGEST,
-    approval: { approved: false, summary: '1 of 2: needs one more from @acme/dba' },
-    diagnostics: [{ file: path, span, severity: 'warning', code: 'sql-ddl', message: 'ALTER TABLE takes a lock.' }],
-    steps: [
-      {
-        index: 0,
-        name: 'Fix refunds',
-        kind: 'sql',
-        body: sql,
-        database: 'billing',
-        timeoutSeconds: 300,
-        continueOnError: false,
-        transaction: true,
-        maxAffectedRows: 500,
-        statements: [{ class: 'dml', kind: 'UPDATE' }],
-      },
-    ],
-  };
+/** Fixed here, so the snapshot does not move when the repo's own config does. */
+const CONFIG_TEXT = `version: 1
+targets:
+  web-fleet:
+    ssm: { tags: { Role: web, Env: prod }, max-concurrency: "10%", max-errors: "0" }
+    region: ap-northeast-1
+  dev-box:
+    local: {}
+databases:
+  billing: { engine: postgres, target: dev-box, url-env: BILLING_DATABASE_URL }
+policy:
+  approvals: { required: 1, from: ["@acme/sre"] }
+  sql-rules: { update-without-where: error, delete-without-where: error, drop: error, truncate: warning }
+`;
+
+function fixedConfig(): RepoConfig {
+  const loaded = loadRepoConfig({ path: '.github/opsgate.yml', text: CONFIG_TEXT });
+  if (!loaded.value) throw new Error(JSON.stringify(loaded.diagnostics));
+  return loaded.value;
 }
 
-function examplePlan(): Plan {
-  const shell: RunbookPlan = {
-    path: 'runbooks/rotate-cache.yml',
-    status: 'valid',
-    title: 'Flush the session cache',
-    targetName: 'web-fleet',
-    target: { kind: 'ssm', name: 'web-fleet', tags: { role: 'web', env: 'prod' }, maxConcurrency: '25%', maxErrors: '1' },
-    digest: `sha256:${'cd'.repeat(32)}`,
-    approval: { approved: true, summary: '1 of 1 approvals: carol' },
-    diagnostics: [],
-    steps: [{ index: 0, name: 'Flush', kind: 'shell', body: 'redis-cli -h "$REDIS_HOST" FLUSHDB\necho "done `date`"', timeoutSeconds: 60, continueOnError: true, statements: [] }],
+const pr = { number: 42, author: 'dana', headSha: HEAD, baseRef: 'main', mergedAt: null, mergeCommitSha: null, fromFork: false, htmlUrl: `${REPO}/pull/42` };
+
+/** A runbook file as the PR phase plans it, with the approval decided by the real policy. */
+async function planned(path: string, text: string, snapshot: Partial<ApprovalSnapshot> = {}): Promise<RunbookPlan> {
+  const config = fixedConfig();
+  const check = await checkRunbook({ path, text }, config);
+  const plan = planRunbook(check, config);
+  if (check.checked) {
+    const requirement = requirementFor(config.policy, check.checked.runbook);
+    const decision = evaluateApprovals({ pullRequest: pr, reviews: [], commits: [], teams: {}, permissions: {}, ...snapshot }, requirement);
+    plan.approval = { approved: decision.approved, summary: decision.summary, reasonCode: decision.reasonCode, approvers: decision.counted.map((c) => c.login) };
+  }
+  return plan;
+}
+
+function plan(runbooks: RunbookPlan[]): Plan {
+  return { headSha: HEAD, pullRequest: 42, configPath: '.github/opsgate.yml', configDiagnostics: [], runbooks, repositoryUrl: REPO, runUrl: RUN, notices: [] };
+}
+
+async function examplePlan(): Promise<Plan> {
+  const carolApproves: Partial<ApprovalSnapshot> = {
+    reviews: [{ id: 1, user: 'carol', state: 'APPROVED', commitId: HEAD, submittedAt: null }],
+    teams: { '@acme/sre': { members: ['carol'] } },
   };
-  const invalid: RunbookPlan = {
-    path: 'runbooks/broken.yml',
-    status: 'invalid',
-    steps: [],
-    diagnostics: [{ file: 'runbooks/broken.yml', span, severity: 'error', code: 'sql-update-without-where', message: 'UPDATE without WHERE changes every row.', fix: 'Add a WHERE clause.' }],
-  };
-  return {
-    headSha: HEAD,
-    pullRequest: 42,
-    configPath: '.github/opsgate.yml',
-    configDiagnostics: [],
-    runbooks: [sqlRunbook("UPDATE charges SET refunded = true\nWHERE id IN (SELECT id FROM dupes) AND note <> '```';"), shell, invalid, deletedRunbook('runbooks/old.yml')],
-  };
+  return plan([
+    await planned('runbooks/examples/backfill-invoice-totals.yml', read('runbooks/examples/backfill-invoice-totals.yml')),
+    await planned('runbooks/examples/rotate-web-logs.yml', read('runbooks/examples/rotate-web-logs.yml'), carolApproves),
+    await planned('runbooks/fix-totals.yml', read('test/fixtures/bad/sql-update-no-where.yml')),
+    deletedRunbook('runbooks/old.yml'),
+  ]);
 }
 
 describe('renderPlanComment', () => {
-  it('renders the example plan (committed snapshot, reviewed for readability)', async () => {
-    const body = renderPlanComment(examplePlan());
+  it('renders the example runbooks (committed snapshot, reviewed for readability)', async () => {
+    const body = renderPlanComment(await examplePlan());
     expect(body.startsWith(PLAN_MARKER)).toBe(true);
     expect(PLAN_MARKER).toBe(PLAN_COMMENT_MARKER);
     await expect(body).toMatchFileSnapshot('../fixtures/snapshots/plan-comment.md');
   });
 
-  it('writes digest markers the merge phase reads back', () => {
-    const body = renderPlanComment(examplePlan());
-    expect(parseShownDigests(body).map((d) => d.path)).toEqual(['runbooks/2026-11-refund-fix.yml', 'runbooks/rotate-cache.yml']);
-    expect(shownDigestFor(body, 'runbooks/2026-11-refund-fix.yml', HEAD)).toEqual({ digest: DIGEST });
+  it('reads well on GitHub: an index first, no empty header rows, the right fences, links to the lines', async () => {
+    const body = renderPlanComment(await examplePlan());
+    expect(body).not.toMatch(/\|\s+\|\s+\|/);
+    expect(body.indexOf('| Runbook | Status |')).toBeLessThan(body.indexOf('### '));
+    expect(body).toContain('```sql\nUPDATE invoices');
+    expect(body).toContain('```sh\necho "host: $(hostname)"');
+    expect(body).not.toContain('```bash');
+    expect(body).toMatch(new RegExp(`\\]\\(${REPO}/blob/${HEAD}/runbooks/fix-totals\\.yml#L\\d+\\) \`sql-update-without-where\``));
+    expect(body).toContain('no window \\(runs on merge\\)');
+    expect(body).toContain('2026-11-23 01:00–03:00 UTC \\(10:00–12:00 \\+09:00\\), 2 h');
+    expect(body).toContain('timeout 5m');
+    expect(body).toMatch(/Step 1: Show the environment \(2 lines\)/);
+    expect(body).toContain(`opsgate ${OPSGATE_VERSION} · [workflow run](${RUN})`);
+    // Tables show a short digest; the marker keeps the whole one.
+    const [shown] = parseShownDigests(body);
+    expect(body).toContain(`\`${shown!.digest.slice(0, 19)}\``);
+    expect(body.split(shown!.digest)).toHaveLength(2);
   });
 
-  it('keeps a path with spaces readable by the merge phase', () => {
-    const plan = { ...examplePlan(), runbooks: [sqlRunbook('SELECT 1;', 'runbooks/with space.yml')] };
-    expect(shownDigestFor(renderPlanComment(plan), 'runbooks/with space.yml', HEAD)).toEqual({ digest: DIGEST });
+  it('writes digest markers the merge phase reads back', async () => {
+    const p = await examplePlan();
+    const body = renderPlanComment(p);
+    expect(parseShownDigests(body).map((d) => d.path)).toEqual(['runbooks/examples/backfill-invoice-totals.yml', 'runbooks/examples/rotate-web-logs.yml']);
+    expect(shownDigestFor(body, 'runbooks/examples/rotate-web-logs.yml', HEAD)).toEqual({ digest: p.runbooks[1]!.digest });
+  });
+
+  it('keeps a path with spaces readable by the merge phase', async () => {
+    const rb = await planned('runbooks/with space.yml', read('runbooks/examples/rotate-web-logs.yml'));
+    expect(shownDigestFor(renderPlanComment(plan([rb])), 'runbooks/with space.yml', HEAD)).toEqual({ digest: rb.digest });
+  });
+
+  it('shows a shell step as it will run, working directory included', async () => {
+    const text = read('runbooks/examples/rotate-web-logs.yml').replace('    run: df -h /var/log\n', '    run: df -h .\n    working-directory: /var/log\n');
+    const body = renderPlanComment(plan([await planned('runbooks/df.yml', text)]));
+    expect(body).toMatch(/\| 2 \| Disk usage after \| shell in `\/var\/log` \|/);
+    expect(body).toContain('Step 2: Disk usage after in /var/log (1 line)');
+  });
+
+  it('cannot ping anyone: mentions in titles, step names, paths, problems and team names are neutralised', async () => {
+    const text = read('runbooks/examples/rotate-web-logs.yml')
+      .replace('title: Rotate and compress web logs on the fleet', 'title: "hi @acme/admins"')
+      .replace('name: Rotate', 'name: "@bob </summary><h1>x</h1>"');
+    const rb = await planned('runbooks/@carol.yml', text);
+    rb.diagnostics.push({ file: 'runbooks/@carol.yml', span: { start: { line: 1, column: 1 }, end: { line: 1, column: 2 } }, severity: 'warning', code: 'x', message: 'ask @dave' });
+    const body = renderPlanComment(plan([rb]));
+    const outsideCode = body.replace(/`[^`\n]*`/g, '').replace(/<!--[^]*?-->/g, '');
+    expect(outsideCode).not.toMatch(/@(?!&#8203;)\w/);
+    expect(body).toContain('hi @&#8203;acme/admins');
+    expect(body).toContain('<summary>Step 1: @&#8203;bob &lt;/summary&gt;&lt;h1&gt;x&lt;/h1&gt; (1 line)</summary>');
+    expect(body).toContain('needs one more from @&#8203;acme/sre');
   });
 
   it('uses a fence longer than any backtick run in the content', () => {
@@ -91,20 +137,46 @@ describe('renderPlanComment', () => {
     expect(fenced.endsWith('\n`````')).toBe(true);
   });
 
-  it('shortens a runbook too large for one comment, says what was cut, and keeps the digest', () => {
-    const huge = Array.from({ length: 20_000 }, (_, i) => `INSERT INTO t VALUES (${i}, 'row ${i}');`).join('\n');
-    const body = renderPlanComment({ ...examplePlan(), runbooks: [sqlRunbook(huge)] }, { fullPlanUrl: 'https://github.com/acme/ops/actions/runs/1' });
-    expect(body.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
-    expect(body).toContain('too long for one GitHub comment');
-    expect(body).toMatch(/runbooks\/2026-11-refund-fix\.yml step 1 \\\(shown \d+ of 20000 lines/);
-    expect(body).toContain('[job summary](https://github.com/acme/ops/actions/runs/1)');
-    expect(shownDigestFor(body, 'runbooks/2026-11-refund-fix.yml', HEAD)).toEqual({ digest: DIGEST });
+  it('counts lines the way a reader does', () => {
+    expect(lineCount('echo a\ndate -u\n')).toBe(2);
+    expect(lineCount('echo a')).toBe(1);
   });
 
-  it('falls back to an index when even step-less sections do not fit', () => {
-    const many = Array.from({ length: 300 }, (_, i) => sqlRunbook('SELECT 1;', `runbooks/r${i}.yml`));
-    const body = renderPlanComment({ ...examplePlan(), runbooks: many });
-    expect(body.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
-    expect(parseShownDigests(body)).toHaveLength(300);
+  it('shortens a runbook too large for one comment, says what was cut, and keeps the digest', async () => {
+    const huge = Array.from({ length: 4_000 }, (_, i) => `      INSERT INTO invoices (id) VALUES (${i});`).join('\n');
+    const text = read('runbooks/examples/backfill-invoice-totals.yml').replace('    sql: SELECT count(*) FROM invoices WHERE total IS NULL;\n', `    sql: |\n${huge}\n`);
+    const rb = await planned('runbooks/huge.yml', text);
+    expect(rb.status).toBe('valid');
+    const body = renderPlanComment(plan([rb]), { fullPlanUrl: RUN });
+    expect(body.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    expect(body).toContain('too long for one GitHub comment');
+    expect(body).toMatch(/runbooks\/huge\.yml step 2 \\\(shown \d+ of 4000 lines/);
+    expect(body).toContain(`[job summary](${RUN})`);
+    expect(shownDigestFor(body, 'runbooks/huge.yml', HEAD)).toEqual({ digest: rb.digest });
+  });
+
+  it('fits the most runbooks a PR may have, each with many problems, under the limit with every marker', async () => {
+    const rb = await planned('runbooks/x.yml', read('runbooks/examples/backfill-invoice-totals.yml'));
+    const noisy = Array.from({ length: 80 }, (_, i) => ({ file: 'x', span: { start: { line: i + 1, column: 1 }, end: { line: i + 1, column: 9 } }, severity: 'warning' as const, code: 'sql-ddl', message: 'ALTER TABLE takes a lock on a long path '.repeat(3) }));
+    const many = Array.from({ length: 50 }, (_, i) => ({ ...rb, path: `runbooks/a-rather-long-directory-name/incident-${i}-${'x'.repeat(40)}.yml`, diagnostics: noisy }));
+    const body = renderPlanComment(plan(many));
+    expect(body.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    expect(parseShownDigests(body)).toHaveLength(50);
+  });
+
+  it('refuses to render what cannot fit rather than post a comment GitHub rejects', async () => {
+    const rb = await planned('runbooks/x.yml', read('runbooks/examples/backfill-invoice-totals.yml'));
+    const far = Array.from({ length: 450 }, (_, i) => ({ ...rb, path: `runbooks/${'d'.repeat(60)}/r${i}.yml` }));
+    expect(() => renderPlanComment(plan(far))).toThrow(/does not fit/);
+  });
+
+  it('measures the job summary in bytes', async () => {
+    const rb = await planned('runbooks/ü.yml', read('runbooks/examples/rotate-web-logs.yml'));
+    const body = renderPlanComment(plan([rb]), { budget: 4000, measure: (t) => Buffer.byteLength(t) });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(4000);
+  });
+
+  it('names the version that wrote it (kept equal to package.json)', () => {
+    expect(OPSGATE_VERSION).toBe((JSON.parse(read('package.json')) as { version: string }).version);
   });
 });
