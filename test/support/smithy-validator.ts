@@ -6,7 +6,8 @@
  * - `loadServiceModel(path)` → `ServiceModel` (shapes + the service's operations by name, e.g. "SendCommand").
  * - `validateInput(model, operationName, body)` → list of violations (empty = valid). Checks required members,
  *   JSON types (string/integer/long/float/double/boolean/list/map/structure/union/timestamp(epoch seconds)/
- *   blob(base64)/document/enum/intEnum), @length, @range, @pattern (ECMA-262, unanchored unless written with ^$),
+ *   blob(base64)/document/enum/intEnum), @length, @range, @pattern (ECMA-262, unanchored unless written with ^$;
+ *   Java-only syntax is translated, see compileModelPattern),
  *   enum values and unknown members; recursive, each violation names its JSON path.
  * - `readAwsJsonRequest(req, servicePrefix)` → `{ operation, body }` or an `AwsJsonError` (bad target/content type/JSON).
  * - `sendAwsJson(res, status, body)` and `sendAwsJsonError(res, type, message, status = 400)` write awsJson1_1 answers
@@ -109,7 +110,6 @@ function validateValue(
 ): void {
   const shape = resolveShape(model, shapeId);
   const traits: Traits = { ...(shape.traits ?? {}), ...memberTraits };
-  const n0 = errors.length;
   switch (shape.type) {
     case 'string':
       if (typeof value !== 'string') return void errors.push(`${path}: expected string`);
@@ -187,7 +187,6 @@ function validateValue(
     default:
       errors.push(`${path}: unsupported shape type ${shape.type}`);
   }
-  void n0;
 }
 
 function validateAggregate(model: ServiceModel, shape: Shape, value: unknown, path: string, errors: string[]): void {
@@ -224,16 +223,42 @@ function checkRange(traits: Traits, value: number, path: string, errors: string[
   if (rule.max !== undefined && value > rule.max) errors.push(`${path}: ${value} > max ${rule.max}`);
 }
 
-const patternCache = new Map<string, RegExp>();
+const patternCache = new Map<string, RegExp | string>();
 function checkPattern(traits: Traits, value: string, path: string, errors: string[]): void {
   const source = traits['smithy.api#pattern'] as string | undefined;
   if (source === undefined) return;
   let re = patternCache.get(source);
-  if (!re) {
-    re = new RegExp(source, 'u');
+  if (re === undefined) {
+    re = compileModelPattern(source);
     patternCache.set(source, re);
   }
+  // A pattern JavaScript cannot run is reported as a violation (fail closed), never as a server error.
+  if (typeof re === 'string') return void errors.push(`${path}: model pattern /${source}/ cannot be checked here (${re})`);
   if (!re.test(value)) errors.push(`${path}: "${value.slice(0, 80)}" does not match /${source}/`);
+}
+
+/**
+ * Smithy patterns are written for Java-style engines. Some do not compile as ECMA-262 with the `u` flag:
+ * inline flags such as `(?i)` (not JavaScript syntax at all) and identity escapes such as `\-` or `\:` (legal
+ * only without `u`). Inline `(?i)` becomes the `i` flag for the whole pattern (the models only use it to make a
+ * whole alternative case-insensitive); then `u` is tried, then no flag. Returns the reason when nothing works.
+ */
+export function compileModelPattern(source: string): RegExp | string {
+  let body = source;
+  let flags = '';
+  if (/\(\?i\)/.test(body)) {
+    body = body.replace(/\(\?i\)/g, '');
+    flags = 'i';
+  }
+  try {
+    return new RegExp(body, `${flags}u`);
+  } catch {
+    try {
+      return new RegExp(body, flags);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
 }
 
 /** Smithy 1.0-style @enum trait on a string shape. */

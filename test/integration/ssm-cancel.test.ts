@@ -1,0 +1,67 @@
+// Cancellation with the production sleep (systemClock.sleep rejects on abort): CancelCommand must still go out,
+// output printed before the cancel must be kept, and instances that ignore the cancel must be named.
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createSsmExecutor } from '../../src/adapters/aws/ssm-executor.js';
+import { CANCEL_POLL_MS, CANCEL_WAIT_MS } from '../../src/adapters/aws/ssm-poll.js';
+import { systemClock } from '../../src/ports/clock.js';
+import type { SsmTarget } from '../../src/runbook/model.js';
+import { startSsmSimulator, type SsmSimulator } from '../support/ssm-simulator/server.js';
+import { collectingContext, credentials, instanceIds, shellStep, ssmTarget } from '../support/ssm-simulator/test-kit.js';
+
+let sim: SsmSimulator;
+let ssm: SSMClient;
+const [obedient, stubborn] = instanceIds(2, 'c');
+
+beforeAll(async () => {
+  sim = await startSsmSimulator({ instances: [{ id: obedient! }, { id: stubborn!, ignoresCancel: true }] });
+  ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials });
+});
+afterAll(async () => {
+  ssm?.destroy();
+  await sim?.close();
+});
+afterEach(() => {
+  expect(sim.violations).toEqual([]);
+});
+
+const executor = (target: SsmTarget) => createSsmExecutor({ ssm, target, sleep: systemClock.sleep });
+const abortAfter = (ms: number): AbortSignal => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('cancelled by the user')), ms);
+  return controller.signal;
+};
+const requestsOf = (commandId: string) => sim.requests.filter((r) => r.commandId === commandId);
+
+it('sends CancelCommand when aborted during a sleep that rejects, and keeps the output printed before', async () => {
+  const ctx = collectingContext(abortAfter(1200));
+  const result = await executor(ssmTarget({ instanceIds: [obedient!] })).runStep(shellStep('echo before; sleep 30; echo after'), ctx);
+  expect(result.status).toBe('cancelled');
+  expect(result.message).toMatch(/^cancelled; CancelCommand sent; every instance reached a final status/);
+  expect(ctx.out).toBe('before\n');
+  const commandId = [...sim.commands.keys()].at(-1)!;
+  const after = requestsOf(commandId).slice(requestsOf(commandId).findIndex((r) => r.operation === 'CancelCommand'));
+  expect(after[0]?.operation).toBe('CancelCommand');
+  // After the cancel: short polls only, for a bounded time (the job must end within seconds of SIGINT).
+  expect(after.filter((r) => r.operation === 'GetCommandInvocation').length).toBeLessThanOrEqual(CANCEL_WAIT_MS / CANCEL_POLL_MS + 1);
+});
+
+it('names the instances that ignored the cancel: they may still be running', async () => {
+  const ctx = collectingContext(abortAfter(1200));
+  const result = await executor(ssmTarget({ instanceIds: [obedient!, stubborn!] })).runStep(shellStep('echo started; sleep 20'), ctx);
+  expect(result.status).toBe('cancelled');
+  expect(result.message).toBe(`cancelled; CancelCommand sent, but SSM gives no guarantee that the script stops: may still be running on: ${stubborn}`);
+  const byId = new Map(result.perTarget!.map((t) => [t.id, t]));
+  expect(byId.get(obedient!)).toMatchObject({ status: 'cancelled', message: 'cancelled' });
+  expect(byId.get(stubborn!)).toMatchObject({ status: 'cancelled', message: expect.stringMatching(/last seen Cancelling.*may still be running/) });
+  expect(ctx.out).toContain(`==> ${obedient} <==\nstarted\n`);
+});
+
+it('sends nothing when cancelled before the step starts', async () => {
+  const controller = new AbortController();
+  controller.abort();
+  const before = sim.calls.get('SendCommand') ?? 0;
+  const result = await executor(ssmTarget({ instanceIds: [obedient!] })).runStep(shellStep('echo never'), collectingContext(controller.signal));
+  expect(result).toMatchObject({ status: 'cancelled', message: 'cancelled before SendCommand; nothing ran' });
+  expect(sim.calls.get('SendCommand') ?? 0).toBe(before);
+});

@@ -1,0 +1,29 @@
+// Shared helpers for the SSM executor tests: instance ids, steps, and a step context that collects output.
+import type { StepContext } from '../../../src/ports/executor.js';
+import type { ShellStep, SsmTarget } from '../../../src/runbook/model.js';
+
+export const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+
+/** Valid instance ids: i- and 17 word characters. */
+export const instanceIds = (n: number, prefix: string): string[] =>
+  Array.from({ length: n }, (_, i) => `i-${prefix}${String(i).padStart(17 - prefix.length, '0')}`);
+
+export const shellStep = (run: string, timeoutSeconds = 60, name = 'step one'): ShellStep => ({
+  kind: 'shell', name, index: 0, timeoutSeconds, continueOnError: false, run,
+});
+
+export const ssmTarget = (extra: Partial<SsmTarget>): SsmTarget => ({
+  kind: 'ssm', name: 'fleet', maxConcurrency: '10', maxErrors: '0', ...extra,
+});
+
+export type CollectingContext = StepContext & { out: string; err: string };
+
+export function collectingContext(signal = new AbortController().signal, origin = { repository: 'acme/ops', pullRequest: 12 }): CollectingContext {
+  const ctx: CollectingContext = {
+    runId: 'run-1', origin, signal, out: '', err: '',
+    onOutput: async (stream, chunk) => {
+      ctx[stream === 'stdout' ? 'out' : 'err'] += Buffer.from(chunk).toString('utf8');
+    },
+  };
+  return ctx;
+}
