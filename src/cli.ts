@@ -1,28 +1,33 @@
 // The `opsgate` command line's composition root: parses the command and hands off to src/cli/<command>.ts.
 // Exit codes: 0 ok, 1 a failed step or a refusal, 2 bad input or usage.
 import './runtime-shim.js';
-import { validateCommand } from './cli/validate.js';
-import { planCommand } from './cli/plan.js';
-import { runCommand } from './cli/run.js';
-import { auditCommand } from './cli/audit.js';
-import { demoCommand } from './cli/demo.js';
+import { validateCommand, VALIDATE_USAGE } from './cli/validate.js';
+import { planCommand, PLAN_USAGE } from './cli/plan.js';
+import { runCommand, RUN_USAGE } from './cli/run.js';
+import { auditCommand, AUDIT_USAGE } from './cli/audit.js';
+import { demoCommand, DEMO_USAGE } from './cli/demo.js';
 
 export type CliCommand = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { run: CliCommand; usage: string }> = {
-  validate: { run: validateCommand, usage: 'opsgate validate [--config .github/opsgate.yml] [paths...]' },
-  plan: { run: planCommand, usage: 'opsgate plan [--config .github/opsgate.yml] <runbook>' },
-  run: { run: runCommand, usage: 'opsgate run <runbook> --local [--config …] [--transcript file.jsonl]' },
-  audit: { run: auditCommand, usage: 'opsgate audit verify (--file transcript.jsonl | --log-group G --stream S [--region R])' },
-  demo: { run: demoCommand, usage: 'opsgate demo   (validate, plan and run the example runbook locally)' },
+const COMMANDS: Record<string, { run: CliCommand; usage: string; summary: string }> = {
+  validate: { run: validateCommand, usage: VALIDATE_USAGE, summary: 'check the repo config and runbooks (default: runbooks/)' },
+  plan: { run: planCommand, usage: PLAN_USAGE, summary: 'print the plan a pull request comment would show' },
+  run: { run: runCommand, usage: RUN_USAGE, summary: 'run a runbook on this machine, with a JSON-lines transcript' },
+  audit: { run: auditCommand, usage: AUDIT_USAGE, summary: 'verify a transcript (file or CloudWatch Logs stream)' },
+  demo: { run: demoCommand, usage: DEMO_USAGE, summary: 'validate, plan and run the example runbook against a throwaway PostgreSQL' },
 };
 
 export function usage(): string {
-  return ['Usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+  const lines = Object.values(COMMANDS).flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]);
+  return ['Usage:', ...lines, '', 'Exit codes: 0 ok, 1 a failed step or a refusal, 2 bad input or usage. `opsgate <command> --help` for one command.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`${name ? `Unknown command "${name}".\n` : ''}${usage()}\n`);

@@ -3,7 +3,7 @@
 // JSON-lines transcript is. The database is stopped and removed afterwards, whatever happened.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,10 @@ import { requirementFor, describeEligible } from '../policy/approvals.js';
 import { formatWindow } from '../policy/window.js';
 import { startDemoPostgres } from '../adapters/local/demo-postgres.js';
 import { psqlAvailable, runLocalFile } from './run.js';
+import { readSourceFile } from './read-source.js';
+import { MAX_SOURCE_BYTES } from '../runbook/parse-yaml.js';
 
+export const DEMO_USAGE = 'opsgate demo [--runbook file] [--config .github/opsgate.yml]';
 export const EXAMPLES_DIR = 'runbooks/examples';
 /** Optional seed next to the examples; without it the demo creates the invoices table the main example uses. */
 export const DEMO_SEED_FILE = 'runbooks/examples/demo-seed.sql';
@@ -35,12 +38,16 @@ FROM generate_series(1, 40) AS n;
 `;
 
 export async function demoCommand(args: string[]): Promise<number> {
-  let values: { runbook?: string; config?: string };
+  let values: { runbook?: string; config?: string; help?: boolean };
   try {
-    values = parseArgs({ args, options: { runbook: { type: 'string' }, config: { type: 'string' } } }).values;
+    values = parseArgs({ args, options: { runbook: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
   } catch (error) {
-    process.stderr.write(`opsgate demo: ${error instanceof Error ? error.message : String(error)}\nUsage: opsgate demo [--runbook file] [--config .github/opsgate.yml]\n`);
+    process.stderr.write(`opsgate demo: ${error instanceof Error ? error.message : String(error)}\nUsage: ${DEMO_USAGE}\n`);
     return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`Usage: ${DEMO_USAGE}\nStarts a throwaway PostgreSQL, then validates, plans and runs the example runbook on this machine.\n`);
+    return 0;
   }
   const say = (line = '') => process.stdout.write(`${line}\n`);
   const runbookPath = values.runbook ?? findMainExample(EXAMPLES_DIR);
@@ -75,9 +82,10 @@ export async function demoCommand(args: string[]): Promise<number> {
     const seed = existsSync(DEMO_SEED_FILE) ? readFileSync(DEMO_SEED_FILE, 'utf8') : BUILT_IN_SEED;
     await runPsql(pg.url, seed);
     say(`   Demo data loaded (${existsSync(DEMO_SEED_FILE) ? DEMO_SEED_FILE : 'built-in invoices table, 40 rows, 10 with a NULL total'}).`);
+    const urlVariables = demoUrlVariables(checked.config);
     const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-    for (const database of Object.values(checked.config.databases)) if (database.engine === 'postgres') env[database.urlEnv] = pg.url;
-    say(`   Set ${Object.values(checked.config.databases).filter((d) => d.engine === 'postgres').map((d) => d.urlEnv).join(', ') || 'no database variables'} to the demo database.`);
+    for (const name of urlVariables) env[name] = pg.url;
+    say(`   Set ${urlVariables.join(', ') || 'no database variables'} to the demo database.`);
     say('');
     const runId = `demo-${randomUUID().slice(0, 8)}`;
     const transcriptPath = path.join(tmpdir(), 'opsgate', `${runId}.jsonl`);
@@ -91,6 +99,11 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
 }
 
+/** Each PostgreSQL database's URL variable, once (several databases may share one). */
+export function demoUrlVariables(config: RepoConfig): string[] {
+  return [...new Set(Object.values(config.databases).filter((d) => d.engine === 'postgres').map((d) => d.urlEnv))];
+}
+
 /** The example with both shell and SQL steps (the demo shows both); the first by name when several. */
 export function findMainExample(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
@@ -99,6 +112,7 @@ export function findMainExample(dir: string): string | undefined {
     .sort()
     .map((f) => path.posix.join(dir, f));
   const both = files.filter((f) => {
+    if (statSync(f).size > MAX_SOURCE_BYTES) return false;
     const text = readFileSync(f, 'utf8');
     return /^\s*(-\s+)?sql:/m.test(text) && /^\s*(-\s+)?run:/m.test(text);
   });
@@ -110,13 +124,23 @@ async function validate(
   configPath: string,
   say: (line?: string) => void,
 ): Promise<{ checked: CheckedRunbook; config: RepoConfig } | null> {
-  const loaded = loadRepoConfig({ path: configPath, text: readFileSync(configPath, 'utf8') });
+  const configRead = readSourceFile(configPath);
+  if ('problem' in configRead) {
+    say(`   ${formatDiagnostic(configRead.problem)}`);
+    return null;
+  }
+  const loaded = loadRepoConfig(configRead.source);
   for (const d of sortDiagnostics(loaded.diagnostics)) say(`   ${formatDiagnostic(d)}`);
   if (!loaded.value || hasErrors(loaded.diagnostics)) {
     say(`   ${configPath} is not valid; nothing ran.`);
     return null;
   }
-  const result = await checkRunbook({ path: runbookPath, text: readFileSync(runbookPath, 'utf8') }, loaded.value);
+  const runbookRead = readSourceFile(runbookPath);
+  if ('problem' in runbookRead) {
+    say(`   ${formatDiagnostic(runbookRead.problem)}`);
+    return null;
+  }
+  const result = await checkRunbook(runbookRead.source, loaded.value);
   for (const d of sortDiagnostics(result.diagnostics)) say(`   ${formatDiagnostic(d)}`);
   if (!result.checked || hasErrors(result.diagnostics)) {
     say(`   ${runbookPath} is not valid; nothing ran.`);

@@ -2,7 +2,7 @@
 // composition root for a local run. Exit codes: 0 ok, 1 failed step or refusal, 2 bad input or usage.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +11,8 @@ import { loadRepoConfig } from '../config/load-repo-config.js';
 import { systemClock } from '../ports/clock.js';
 import { runLocally, type LocalRunTerminal } from '../usecases/local-run.js';
 import { loadLocalAdapters } from './local-adapters.js';
+import { readSourceFile } from './read-source.js';
+import { formatDiagnostic } from '../runbook/diagnostics.js';
 
 export const RUN_USAGE = 'opsgate run <runbook> --local [--config .github/opsgate.yml] [--transcript file.jsonl]';
 
@@ -20,10 +22,14 @@ export async function runCommand(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { local: { type: 'boolean' }, config: { type: 'string' }, transcript: { type: 'string' } },
+      options: { local: { type: 'boolean' }, config: { type: 'string' }, transcript: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
     return usageError(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`Usage: ${RUN_USAGE}\nRuns every step on this machine (SQL through psql) and writes a JSON-lines transcript; exit 0 ok, 1 a failed step or refusal, 2 bad input.\n`);
+    return 0;
   }
   const [runbookPath, ...extra] = parsed.positionals;
   if (!runbookPath || extra.length) return usageError(runbookPath ? `one runbook at a time (got ${parsed.positionals.length})` : 'which runbook?');
@@ -51,10 +57,11 @@ export interface LocalFileRun {
 
 /** Reads the files, wires the local adapters and runs; shared with `opsgate demo`. */
 export async function runLocalFile(run: LocalFileRun): Promise<number> {
-  const runbook = readSource(run.runbookPath);
-  const config = readSource(run.configPath);
-  if ('error' in runbook || 'error' in config) {
-    process.stderr.write(`${'error' in runbook ? runbook.error : ''}${'error' in config ? config.error : ''}`);
+  const runbook = readSourceFile(run.runbookPath);
+  const config = readSourceFile(run.configPath);
+  if ('problem' in runbook || 'problem' in config) {
+    for (const read of [runbook, config]) if ('problem' in read) process.stderr.write(`${formatDiagnostic(read.problem)}\n`);
+    process.stderr.write('Nothing ran.\n');
     return 2;
   }
   const adapters = await loadLocalAdapters();
@@ -68,8 +75,8 @@ export async function runLocalFile(run: LocalFileRun): Promise<number> {
   try {
     mkdirSync(path.dirname(path.resolve(run.transcriptPath)), { recursive: true });
     const outcome = await runLocally({
-      runbook,
-      config,
+      runbook: runbook.source,
+      config: config.source,
       loadRepoConfig,
       checkRunbook,
       createExecutor: adapters.createExecutor,
@@ -86,15 +93,6 @@ export async function runLocalFile(run: LocalFileRun): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-  }
-}
-
-function readSource(file: string): { path: string; text: string } | { error: string } {
-  try {
-    return { path: file.split(path.sep).join('/'), text: readFileSync(file, 'utf8') };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { error: `${file}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error)}\n` };
   }
 }
 

@@ -1,11 +1,15 @@
 // `opsgate validate [--config path] [paths...]`: checks the repo config and every runbook (files, or *.yml/*.yaml
 // under directories; default runbooks/). Prints one line per problem and a summary. Exit 0 = no errors, 2 = errors.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadRepoConfigBytes } from '../config/load-repo-config.js';
-import { checkRunbookInput } from '../runbook/check.js';
-import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../runbook/diagnostics.js';
+import { loadRepoConfig } from '../config/load-repo-config.js';
+import { checkRunbook } from '../runbook/check.js';
+import { formatDiagnostic, problem, sortDiagnostics, WHOLE_FILE, type Diagnostic } from '../runbook/diagnostics.js';
+import type { RepoConfig } from '../runbook/model.js';
+import { readSourceFile } from './read-source.js';
+
+export const VALIDATE_USAGE = 'opsgate validate [--config .github/opsgate.yml] [paths...]';
 
 function yamlFilesUnder(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
@@ -14,40 +18,46 @@ function yamlFilesUnder(path: string): string[] {
     .flatMap((e) => (e.isDirectory() ? yamlFilesUnder(join(path, e.name)) : /\.ya?ml$/.test(e.name) ? [join(path, e.name)] : []));
 }
 
-function fileProblem(file: string, message: string): Diagnostic {
-  return { file, span: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, severity: 'error', code: 'unreadable-file', message };
+function loadConfig(configPath: string): { config?: RepoConfig; diagnostics: Diagnostic[] } {
+  const read = readSourceFile(configPath);
+  if ('problem' in read) return { diagnostics: [{ ...read.problem, message: `cannot use the repo config: ${read.problem.message}`, fix: 'pass --config <file>' }] };
+  const loaded = loadRepoConfig(read.source);
+  return { ...(loaded.value ? { config: loaded.value } : {}), diagnostics: loaded.diagnostics };
+}
+
+function runbookFiles(paths: string[], problems: Diagnostic[]): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    try {
+      files.push(...yamlFilesUnder(p));
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      problems.push(problem(p, WHOLE_FILE, 'unreadable-file', missing ? 'no such file or directory' : `cannot be read: ${(e as Error).message}`));
+    }
+  }
+  return [...new Set(files)];
 }
 
 export async function validateCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
-    process.stderr.write(`opsgate validate: ${(e as Error).message}\nUsage: opsgate validate [--config .github/opsgate.yml] [paths...]\n`);
+    process.stderr.write(`opsgate validate: ${(e as Error).message}\nUsage: ${VALIDATE_USAGE}\n`);
     return 2;
   }
+  if (parsed.values.help) {
+    process.stdout.write(`Usage: ${VALIDATE_USAGE}\nChecks the repo config and every runbook; exit 0 when there are no errors, 2 otherwise.\n`);
+    return 0;
+  }
   const configPath = parsed.values.config ?? '.github/opsgate.yml';
-  const all: Diagnostic[] = [];
-  let config;
-  try {
-    const loaded = loadRepoConfigBytes(configPath, readFileSync(configPath));
-    all.push(...loaded.diagnostics);
-    config = loaded.value;
-  } catch (e) {
-    all.push(fileProblem(configPath, `cannot read the repo config: ${(e as Error).message}`));
-  }
-  let files: string[] = [];
-  for (const p of parsed.positionals.length ? parsed.positionals : ['runbooks']) {
-    try { files.push(...yamlFilesUnder(p)); } catch (e) { all.push(fileProblem(p, `cannot read: ${(e as Error).message}`)); }
-  }
-  files = [...new Set(files)];
+  const { config, diagnostics } = loadConfig(configPath);
+  const all = [...diagnostics];
+  const files = runbookFiles(parsed.positionals.length ? parsed.positionals : ['runbooks'], all);
   if (config) {
     for (const f of files) {
-      try {
-        all.push(...(await checkRunbookInput(f, readFileSync(f), config)).diagnostics);
-      } catch (e) {
-        all.push(fileProblem(f, `cannot read: ${(e as Error).message}`));
-      }
+      const read = readSourceFile(f);
+      all.push(...('problem' in read ? [read.problem] : (await checkRunbook(read.source, config)).diagnostics));
     }
   }
   const sorted = sortDiagnostics(all);

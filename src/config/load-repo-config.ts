@@ -1,32 +1,29 @@
 // Loads .github/opsgate.yml: parse with positions, schema, semantics (one kind per target, database targets
 // exist, redact patterns compile), then the typed RepoConfig with defaults. Pure: the caller reads the file.
-import type { Diagnostic } from '../runbook/diagnostics.js';
-import type { LoadResult, SourceFile } from '../runbook/load-result.js';
-import type { Database, Policy, RepoConfig, RuleLevel, SourceSpan, Target } from '../runbook/model.js';
+import { hasErrors, problem, WHOLE_FILE, type Diagnostic } from '../runbook/diagnostics.js';
+import { sourceInput, type LoadResult, type SourceFile } from '../runbook/load-result.js';
+import type { Database, Policy, RepoConfig, RuleLevel, Target } from '../runbook/model.js';
 import { locatePath, parseYamlSource, type ParsedYaml } from '../runbook/parse-yaml.js';
 import { closest, schemaDiagnostics } from '../runbook/schema-check.js';
 
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
 
-function err(file: string, span: SourceSpan, code: string, message: string, fix?: string): Diagnostic {
-  return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
-}
 
 function targetDiagnostics(file: string, parsed: ParsedYaml, targets: Raw): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const [name, t] of Object.entries(targets)) {
     const kinds = ['ecs', 'ssm', 'local'].filter((k) => obj(t)[k] !== undefined);
-    if (kinds.length !== 1) out.push(err(file, locatePath(parsed, `/targets/${name}`, true), 'target-kind', `target "${name}" must have exactly one of \`ecs\`, \`ssm\`, \`local\` (found ${kinds.length ? kinds.join(', ') : 'none'})`, 'keep one of them'));
+    if (kinds.length !== 1) out.push(problem(file, locatePath(parsed, `/targets/${name}`, true), 'target-kind', `target "${name}" must have exactly one of \`ecs\`, \`ssm\`, \`local\` (found ${kinds.length ? kinds.join(', ') : 'none'})`, 'keep one of them'));
     const ssm = obj(obj(t).ssm);
     if (obj(t).ssm !== undefined) {
       const sel = ['instance-ids', 'tags', 'resource-group'].filter((k) => ssm[k] !== undefined);
-      if (sel.length !== 1) out.push(err(file, locatePath(parsed, `/targets/${name}/ssm`, true), 'ssm-selector', `ssm target "${name}" must choose instances with exactly one of \`instance-ids\`, \`tags\`, \`resource-group\``, 'keep one of them'));
+      if (sel.length !== 1) out.push(problem(file, locatePath(parsed, `/targets/${name}/ssm`, true), 'ssm-selector', `ssm target "${name}" must choose instances with exactly one of \`instance-ids\`, \`tags\`, \`resource-group\``, 'keep one of them'));
     }
     const ecs = obj(obj(t).ecs);
     if (obj(t).ecs !== undefined && ecs.cluster !== undefined) {
       const sel = ['service', 'task', 'task-definition'].filter((k) => ecs[k] !== undefined);
-      if (sel.length !== 1) out.push(err(file, locatePath(parsed, `/targets/${name}/ecs`, true), 'ecs-selector', `ecs target "${name}" must name exactly one of \`service\`, \`task\`, \`task-definition\``, 'keep one of them'));
+      if (sel.length !== 1) out.push(problem(file, locatePath(parsed, `/targets/${name}/ecs`, true), 'ecs-selector', `ecs target "${name}" must name exactly one of \`service\`, \`task\`, \`task-definition\``, 'keep one of them'));
     }
   }
   return out;
@@ -36,17 +33,20 @@ function semanticDiagnostics(file: string, parsed: ParsedYaml, d: Raw): Diagnost
   const out = targetDiagnostics(file, parsed, obj(d.targets));
   const targetNames = Object.keys(obj(d.targets));
   for (const [name, db] of Object.entries(obj(d.databases))) {
+    if (obj(db).engine === 'mysql') {
+      out.push({ ...problem(file, locatePath(parsed, `/databases/${name}/engine`), 'engine-unsupported', `database "${name}" uses engine mysql, which opsgate does not support yet: SQL steps on it are refused before anything runs`, 'use a PostgreSQL database, or run the mysql client from a `run` step'), severity: 'warning' });
+    }
     const t = obj(db).target;
     if (typeof t === 'string' && !targetNames.includes(t)) {
       const guess = closest(t, targetNames);
-      out.push(err(file, locatePath(parsed, `/databases/${name}/target`), 'unknown-target', `database "${name}" names target "${t}", which is not in \`targets\`${guess ? `; did you mean "${guess}"?` : ''}`, guess ? `change it to "${guess}"` : `add a target "${t}" or use one of: ${targetNames.join(', ')}`));
+      out.push(problem(file, locatePath(parsed, `/databases/${name}/target`), 'unknown-target', `database "${name}" names target "${t}", which is not in \`targets\`${guess ? `; did you mean "${guess}"?` : ''}`, guess ? `change it to "${guess}"` : `add a target "${t}" or use one of: ${targetNames.join(', ')}`));
     }
   }
   const redact = obj(d.policy).redact;
   if (Array.isArray(redact)) redact.forEach((r, i) => {
     if (typeof r !== 'string') return;
     try { new RegExp(r, 'g'); } catch (e) {
-      out.push(err(file, locatePath(parsed, `/policy/redact/${i}`), 'bad-regex', `policy.redact[${i}] is not a valid regular expression: ${(e as Error).message}`, 'fix the pattern (JavaScript RegExp syntax)'));
+      out.push(problem(file, locatePath(parsed, `/policy/redact/${i}`), 'bad-regex', `item ${i + 1} of \`policy.redact\` is not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'fix the pattern (JavaScript RegExp syntax)'));
     }
   });
   return out;
@@ -97,13 +97,14 @@ function toConfig(path: string, d: Raw): RepoConfig {
   };
 }
 
-export function loadRepoConfigBytes(path: string, input: Uint8Array | string): LoadResult<RepoConfig> {
+/** Loads the repo config; bytes are checked for size, NUL and UTF-8 first. Never throws. */
+export function loadRepoConfig(source: SourceFile): LoadResult<RepoConfig> {
+  const path = source.path;
   try {
-    return loadUnsafe(path, input);
+    return loadUnsafe(path, sourceInput(source));
   } catch (e) {
     // Fail closed: a bug while loading must never yield a config.
-    const span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-    return { diagnostics: [err(path, span, 'internal-error', `opsgate could not check this file: ${(e as Error).message}`)], sourceMap: new Map() };
+    return { diagnostics: [problem(path, WHOLE_FILE, 'internal-error', `opsgate could not check this file: ${(e as Error).message}`)], sourceMap: new Map() };
   }
 }
 
@@ -112,10 +113,11 @@ function loadUnsafe(path: string, input: Uint8Array | string): LoadResult<RepoCo
   if (parsed.diagnostics.length || parsed.data === undefined) return { diagnostics: parsed.diagnostics, sourceMap: parsed.valueSpans };
   const schema = schemaDiagnostics('config', path, parsed);
   const diagnostics = [...schema, ...semanticDiagnostics(path, parsed, parsed.data as Raw)];
-  if (diagnostics.length) return { diagnostics, sourceMap: parsed.valueSpans };
+  if (hasErrors(diagnostics)) return { diagnostics, sourceMap: parsed.valueSpans };
   return { value: toConfig(path, parsed.data as Raw), diagnostics, sourceMap: parsed.valueSpans };
 }
 
-export function loadRepoConfig(source: SourceFile): LoadResult<RepoConfig> {
-  return loadRepoConfigBytes(source.path, source.text);
+/** The same load for callers holding a path and raw bytes (or, until they have bytes, text). */
+export function loadRepoConfigBytes(path: string, input: Uint8Array | string): LoadResult<RepoConfig> {
+  return loadRepoConfig(typeof input === 'string' ? { path, text: input } : { path, bytes: input });
 }

@@ -1,7 +1,7 @@
 // The one entry point every surface uses to turn a runbook file into a checked runbook: parse, schema,
 // references, SQL and shell lint, digest. Never throws on bad input.
 import { runbookDigest } from '../plan/digest.js';
-import { sortDiagnostics, hasErrors, type Diagnostic } from './diagnostics.js';
+import { hasErrors, problem, sortDiagnostics, WHOLE_FILE, type Diagnostic } from './diagnostics.js';
 import type { SourceFile } from './load-result.js';
 import type { RepoConfig, Runbook, SourceSpan } from './model.js';
 import { lintSql, type SqlStatementInfo } from './lint-sql.js';
@@ -51,10 +51,11 @@ async function lintSteps(runbook: Runbook, config: RepoConfig, parsed: ParsedYam
   return { diagnostics, statements };
 }
 
-/** Bytes (Uint8Array) are checked for binary content and UTF-8 before anything else. */
-export async function checkRunbookInput(path: string, input: Uint8Array | string, config: RepoConfig): Promise<CheckResult> {
+/** Checks one runbook file against the repo config. Bytes are checked for size, NUL and UTF-8 first. */
+export async function checkRunbook(source: SourceFile, config: RepoConfig): Promise<CheckResult> {
+  const path = source.path;
   try {
-    const loaded = loadRunbook(path, input);
+    const loaded = loadRunbook(source);
     if (!loaded.runbook) return { file: path, diagnostics: sortDiagnostics(loaded.diagnostics) };
     const runbook = loaded.runbook;
     const refs = referenceDiagnostics(runbook, config, loaded.parsed);
@@ -65,10 +66,11 @@ export async function checkRunbookInput(path: string, input: Uint8Array | string
     return { file: path, diagnostics, checked: { runbook, text, digest: runbookDigest(text, runbook, config), sqlStatements: lint.statements } };
   } catch (e) {
     // A bug must not look like a valid runbook: fail closed with a diagnostic.
-    return { file: path, diagnostics: [{ file: path, span: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, severity: 'error', code: 'internal-error', message: `opsgate could not check this file: ${(e as Error).message}` }] };
+    return { file: path, diagnostics: [problem(path, WHOLE_FILE, 'internal-error', `opsgate could not check this file: ${(e as Error).message}`)] };
   }
 }
 
-export async function checkRunbook(source: SourceFile, config: RepoConfig): Promise<CheckResult> {
-  return checkRunbookInput(source.path, source.text, config);
+/** The same check for callers holding a path and raw bytes (or, until they have bytes, text). */
+export function checkRunbookInput(path: string, input: Uint8Array | string, config: RepoConfig): Promise<CheckResult> {
+  return checkRunbook(typeof input === 'string' ? { path, text: input } : { path, bytes: input }, config);
 }

@@ -15,10 +15,24 @@ export interface Diagnostic {
   fix?: string;
 }
 
-/** `file:line:column: severity: message (fix)` — the one text form every surface prints. */
+/** Problems about the file as a whole (too large, not UTF-8, empty) point at its first character. */
+export const WHOLE_FILE: SourceSpan = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+
+/** An error diagnostic; the one constructor the loaders share. */
+export function problem(file: string, span: SourceSpan, code: string, message: string, fix?: string): Diagnostic {
+  return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
+}
+
+/** Ends a sentence with a full stop unless it already ends with punctuation. */
+function sentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** `file:line:column: severity: message. Fix: fix.` — the one text form every surface prints. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const fix = d.fix ? ` Fix: ${d.fix}` : '';
-  return `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message}${fix}`;
+  const fix = d.fix ? ` Fix: ${sentence(d.fix)}` : '';
+  return `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${sentence(d.message)}${fix}`;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

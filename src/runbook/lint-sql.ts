@@ -3,8 +3,11 @@
 // repository's SqlRules. MySQL has no parser here yet: such steps get one clear error instead of a guess.
 import { loadModule, parseSync, scanSync } from 'libpg-query';
 import type { Diagnostic, Severity } from './diagnostics.js';
-import type { RuleLevel, SourceSpan, SqlRules, SqlStep } from './model.js';
+import type { SourceSpan, SqlRules, SqlStep } from './model.js';
 import { classifyStatement } from './sql-classify.js';
+import { stepLabel } from './field-names.js';
+import { statementEffects } from './sql-effects.js';
+import { statementDiagnostics, type ParsedStatement } from './sql-rules.js';
 
 export type StatementClass = 'read' | 'dml' | 'ddl' | 'transaction' | 'other';
 
@@ -49,7 +52,7 @@ interface ParseError {
   byteOffset: number;
 }
 
-type ParseOutcome = { statements: SqlStatementInfo[]; nodes: Record<string, unknown>[] } | { error: ParseError };
+type ParseOutcome = { statements: SqlStatementInfo[]; nodes: ParsedStatement[] } | { error: ParseError };
 
 /** Splits and classifies PostgreSQL text. Exported for SQL delivery, which needs the statement boundaries. */
 export async function splitPostgresStatements(sql: string): Promise<ParseOutcome> {
@@ -68,14 +71,16 @@ export function splitPostgresStatementsSync(sql: string): ParseOutcome {
     return { error: parseErrorOf(error, sql) };
   }
   const statements: SqlStatementInfo[] = [];
-  const nodes: Record<string, unknown>[] = [];
+  const nodes: ParsedStatement[] = [];
   for (const raw of tree.stmts ?? []) {
     const byteStart = raw.stmt_location ?? 0;
     // stmt_len is absent (0) for the last statement when it has no terminating semicolon.
     const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : bytes.length;
     const [nodeName, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
-    statements.push({ ...classifyStatement(nodeName, node), byteStart, byteEnd, text: bytes.subarray(byteStart, byteEnd).toString('utf8').trim() });
-    nodes.push({ [nodeName]: node });
+    const effects = statementEffects(nodeName, node);
+    const info = { ...classifyStatement(nodeName, node, effects), byteStart, byteEnd, text: bytes.subarray(byteStart, byteEnd).toString('utf8').trim() };
+    statements.push(info);
+    nodes.push({ info, nodeName, node, effects });
   }
   return { statements, nodes };
 }
@@ -102,55 +107,24 @@ export async function lintSql(input: SqlLintInput): Promise<SqlLintResult> {
   if (input.engine === 'mysql') {
     return {
       statements: [],
-      diagnostics: [at(0, 'error', 'sql-engine-unsupported', `step "${step.name}": engine mysql is not supported yet; opsgate runs and checks PostgreSQL SQL only.`, 'use a PostgreSQL database for SQL steps, or run the mysql client from a shell step')],
+      diagnostics: [at(0, 'error', 'sql-engine-unsupported', `${stepLabel(step.index, step.name)} uses a mysql database; engine mysql is not supported yet: opsgate runs and checks PostgreSQL SQL only, so this step cannot run.`, 'use a PostgreSQL database for SQL steps, or run the mysql client from a shell step')],
     };
   }
   if (step.sql.trim() === '') {
-    return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `step "${step.name}" has no SQL.`, 'write at least one statement under `sql:`')] };
+    return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `${stepLabel(step.index, step.name)} has no SQL.`, 'write at least one statement under `sql:`')] };
   }
   const parsed = await splitPostgresStatements(step.sql);
   if ('error' in parsed) {
-    return { statements: [], diagnostics: [at(parsed.error.byteOffset, 'error', 'sql-syntax-error', `SQL syntax error: ${parsed.error.message}`)] };
+    return { statements: [], diagnostics: [at(parsed.error.byteOffset, 'error', 'sql-syntax-error', `SQL syntax error in ${stepLabel(step.index, step.name)}: ${parsed.error.message}`, 'correct the SQL at this position (opsgate checks it with PostgreSQL\'s own parser)')] };
   }
   if (parsed.statements.length === 0) {
-    return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `step "${step.name}" has only comments, no SQL statement.`, 'write at least one statement under `sql:`')] };
+    return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `${stepLabel(step.index, step.name)} has only comments, no SQL statement.`, 'write at least one statement under `sql:`')] };
   }
-  const diagnostics = parsed.statements.flatMap((statement, i) => ruleDiagnostics(statement, parsed.nodes[i]!, input, at));
+  const diagnostics = parsed.nodes.flatMap((statement) => statementDiagnostics(statement, step, input.rules, at));
   for (const byteOffset of psqlVariableOffsets(step.sql)) {
     diagnostics.push(at(byteOffset, 'error', 'sql-psql-variable', 'a colon followed by a name outside quotes is psql variable syntax (:name): opsgate sends SQL through psql, which could replace it.', 'write a space after the colon, e.g. arr[1: n]'));
   }
   return { statements: parsed.statements, diagnostics };
-}
-
-type At = (byteOffset: number, severity: Severity, code: string, message: string, fix?: string) => Diagnostic;
-
-function ruleDiagnostics(statement: SqlStatementInfo, node: Record<string, unknown>, input: SqlLintInput, at: At): Diagnostic[] {
-  const { rules, step } = input;
-  const found: Diagnostic[] = [];
-  const rule = (level: RuleLevel, code: string, message: string, fix: string) => {
-    if (level !== 'off') found.push(at(statement.byteStart, level, code, message, fix));
-  };
-  const update = node.UpdateStmt as Record<string, unknown> | undefined;
-  const del = node.DeleteStmt as Record<string, unknown> | undefined;
-  if (update && !update.whereClause && !update.whereCurrentOf) {
-    rule(rules.updateWithoutWhere, 'sql-update-without-where', 'UPDATE without WHERE changes every row of the table.', 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: update-without-where: off)');
-  }
-  if (del && !del.whereClause) {
-    rule(rules.deleteWithoutWhere, 'sql-delete-without-where', 'DELETE without WHERE removes every row of the table.', 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: delete-without-where: off)');
-  }
-  if (statement.kind.startsWith('DROP ')) {
-    rule(rules.drop, 'sql-drop', `${statement.kind} destroys data and cannot be rolled back after commit.`, 'make sure this is intended; the repo policy (sql-rules: drop) sets this level');
-  } else if (statement.kind === 'TRUNCATE') {
-    rule(rules.truncate, 'sql-truncate', 'TRUNCATE removes every row of the table.', 'use DELETE with a WHERE clause, or relax the repo policy (sql-rules: truncate)');
-  } else if (statement.class === 'ddl') {
-    rule(rules.ddl, 'sql-ddl', `${statement.kind} changes the schema.`, 'make sure this is intended; the repo policy (sql-rules: ddl) sets this level');
-  }
-  if (statement.class === 'transaction' && step.transaction && !statement.kind.includes('SAVEPOINT')) {
-    found.push(
-      at(statement.byteStart, 'error', 'sql-explicit-transaction', `${statement.kind} inside a step that runs in a transaction: opsgate already wraps the step's SQL in BEGIN ... COMMIT.`, 'remove the statement, or set `transaction: false` on the step to manage transactions yourself'),
-    );
-  }
-  return found;
 }
 
 /**

@@ -9,9 +9,14 @@ export interface LoadResult<T> {
   sourceMap: SourceMap;
 }
 
-/** A file as read from disk or from the GitHub API. */
-export interface SourceFile {
-  /** Repository-relative path, forward slashes. */
-  path: string;
-  text: string;
+/**
+ * A file as read from disk or from the GitHub API. Give the raw `bytes` whenever you have them: the loaders
+ * check size, NUL bytes and UTF-8 on them. The `text` form is kept for callers that only hold a decoded
+ * string; it cannot show invalid UTF-8 (already replaced by U+FFFD when it was decoded).
+ */
+export type SourceFile = { path: string; bytes: Uint8Array } | { path: string; text: string };
+
+/** The raw input of a source file, for the byte-level checks in parse-yaml.ts. */
+export function sourceInput(source: SourceFile): Uint8Array | string {
+  return 'bytes' in source ? source.bytes : source.text;
 }

@@ -1,10 +1,12 @@
 // Runbook: parse -> schema -> semantics (durations, window, step shapes, names) -> typed model with defaults.
 // References to the repo config are checked in references.ts.
-import type { Diagnostic } from './diagnostics.js';
-import type { Runbook, SourceSpan, Step } from './model.js';
-import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, parseDuration, parseRfc3339 } from './durations.js';
+import { problem, type Diagnostic } from './diagnostics.js';
+import type { Runbook, Step } from './model.js';
+import { checkDuration, checkRfc3339, DEFAULT_TIMEOUT_SECONDS, DURATION_FORMS, parseDuration } from './durations.js';
+import { stepLabel } from './field-names.js';
 import { locatePath, parseYamlSource, type ParsedYaml } from './parse-yaml.js';
 import { schemaDiagnostics } from './schema-check.js';
+import { sourceInput, type SourceFile } from './load-result.js';
 
 type Raw = Record<string, unknown>;
 
@@ -14,25 +16,29 @@ export interface LoadedRunbook {
   diagnostics: Diagnostic[];
 }
 
-function err(file: string, span: SourceSpan, code: string, message: string, fix?: string): Diagnostic {
-  return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
-}
 
 function stepShapeDiagnostics(file: string, parsed: ParsedYaml, step: Raw, i: number): Diagnostic[] {
   const p = `/steps/${i}`;
+  const label = stepLabel(i, step.name);
   const out: Diagnostic[] = [];
   const has = (k: string) => step[k] !== undefined;
-  if (has('run') && has('sql')) out.push(err(file, locatePath(parsed, `${p}/sql`, true), 'step-run-and-sql', `step "${String(step.name)}" has both \`run\` and \`sql\``, 'split it into two steps'));
-  else if (!has('run') && !has('sql')) out.push(err(file, locatePath(parsed, p), 'step-no-action', `step "${String(step.name)}" has neither \`run\` nor \`sql\``, 'add `run: <shell>` or `sql: <statements>` with `database:`'));
-  if (has('sql') && !has('database')) out.push(err(file, locatePath(parsed, `${p}/sql`, true), 'sql-without-database', `SQL step "${String(step.name)}" does not name a \`database\``, 'add `database: <name from the repo config>`'));
+  const at = (key: string, preferKey = true) => locatePath(parsed, `${p}/${key}`, preferKey);
+  if (has('run') && has('sql')) out.push(problem(file, at('sql'), 'step-run-and-sql', `${label} has both \`run\` and \`sql\``, 'split it into two steps: one with `run`, one with `sql`'));
+  else if (!has('run') && !has('sql')) out.push(problem(file, locatePath(parsed, p), 'step-no-action', `${label} has neither \`run\` nor \`sql\``, 'add `run: <shell script>`, or `sql: <statements>` with `database: <name>`'));
+  if (has('sql') && !has('database')) out.push(problem(file, at('sql'), 'sql-without-database', `SQL ${label} does not name a \`database\``, 'add `database: <name from the repo config>`'));
   if (has('run') && !has('sql')) {
-    for (const k of ['database', 'transaction', 'expect']) if (has(k)) out.push(err(file, locatePath(parsed, `${p}/${k}`, true), 'key-not-for-shell', `\`${k}\` only applies to \`sql\` steps`, `remove \`${k}\``));
+    for (const k of ['database', 'transaction', 'expect']) if (has(k)) out.push(problem(file, at(k), 'key-not-for-shell', `\`${k}\` only applies to \`sql\` steps, and ${label} is a \`run\` step`, `remove \`${k}\``));
   }
-  if (has('sql') && has('working-directory')) out.push(err(file, locatePath(parsed, `${p}/working-directory`, true), 'key-not-for-sql', '`working-directory` only applies to `run` steps', 'remove `working-directory`'));
+  if (has('sql') && has('working-directory')) out.push(problem(file, at('working-directory'), 'key-not-for-sql', `\`working-directory\` only applies to \`run\` steps, and ${label} is a \`sql\` step`, 'remove `working-directory`'));
+  const expect = step.expect && typeof step.expect === 'object' ? (step.expect as Raw) : {};
+  if (has('sql') && step.transaction === false && expect['max-affected-rows'] !== undefined) {
+    out.push(problem(file, at('transaction', false), 'limit-without-transaction',
+      `${label} sets \`expect.max-affected-rows\` with \`transaction: false\`: without a transaction, rows over the limit are already committed and cannot be rolled back`,
+      'remove `transaction: false` (the step then runs in one transaction), or remove `expect.max-affected-rows`'));
+  }
   if (typeof step.timeout === 'string') {
-    const s = parseDuration(step.timeout);
-    if (s === undefined || s === 0) out.push(err(file, locatePath(parsed, `${p}/timeout`), 'bad-duration', `timeout "${step.timeout}" is not a duration`, 'write it like 30s, 5m or 1h30m'));
-    else if (s > MAX_TIMEOUT_SECONDS) out.push(err(file, locatePath(parsed, `${p}/timeout`), 'bad-duration', `timeout "${step.timeout}" is longer than the 48h maximum`, 'use at most 48h, or split the step'));
+    const checked = checkDuration(step.timeout);
+    if ('problem' in checked) out.push(problem(file, at('timeout', false), 'bad-duration', `\`timeout\` "${step.timeout}" in ${label} ${checked.problem}`, `write ${DURATION_FORMS}`));
   }
   return out;
 }
@@ -43,12 +49,13 @@ function windowDiagnostics(file: string, parsed: ParsedYaml, w: Raw | undefined)
   const times: Record<string, number | undefined> = {};
   for (const k of ['not-before', 'not-after']) {
     if (typeof w[k] !== 'string') continue;
-    times[k] = parseRfc3339(w[k] as string);
-    if (times[k] === undefined) out.push(err(file, locatePath(parsed, `/window/${k}`), 'bad-timestamp', `window.${k} "${String(w[k])}" is not an RFC 3339 timestamp with an offset`, `write it like 2026-11-23T10:00:00+09:00 (or ...Z for UTC); quote it if YAML reads it otherwise`));
+    const checked = checkRfc3339(w[k] as string);
+    if ('value' in checked) times[k] = checked.value;
+    else out.push(problem(file, locatePath(parsed, `/window/${k}`), 'bad-timestamp', `\`window.${k}\` "${String(w[k])}" ${checked.problem}`, 'write a real date and time with an offset, like 2026-11-23T10:00:00+09:00 (or ...Z for UTC)'));
   }
   const nb = times['not-before'];
   const na = times['not-after'];
-  if (nb !== undefined && na !== undefined && nb >= na) out.push(err(file, locatePath(parsed, '/window/not-after'), 'window-reversed', 'window.not-after is not later than window.not-before', 'swap the two times or fix the date'));
+  if (nb !== undefined && na !== undefined && nb >= na) out.push(problem(file, locatePath(parsed, '/window/not-after'), 'window-reversed', '`window.not-after` is not later than `window.not-before`, so the window never opens', 'swap the two times or fix the date'));
   return out;
 }
 
@@ -58,7 +65,7 @@ function duplicateNameDiagnostics(file: string, parsed: ParsedYaml, steps: Raw[]
   steps.forEach((s, i) => {
     const name = String(s.name);
     const first = seen.get(name);
-    if (first !== undefined) out.push(err(file, locatePath(parsed, `/steps/${i}/name`), 'duplicate-step-name', `step name "${name}" is already used by step ${first + 1}`, 'give each step a unique name'));
+    if (first !== undefined) out.push(problem(file, locatePath(parsed, `/steps/${i}/name`), 'duplicate-step-name', `step ${i + 1} is named "${name}", like step ${first + 1}; step names must be unique`, 'give each step a unique name'));
     else seen.set(name, i);
   });
   return out;
@@ -93,8 +100,9 @@ function toRunbook(path: string, d: Raw): Runbook {
 }
 
 /** Loads one runbook file without looking at the repo config. Never throws. */
-export function loadRunbook(path: string, input: Uint8Array | string): LoadedRunbook {
-  const parsed = parseYamlSource(path, input, 'runbook');
+export function loadRunbook(source: SourceFile): LoadedRunbook {
+  const path = source.path;
+  const parsed = parseYamlSource(path, sourceInput(source), 'runbook');
   if (parsed.diagnostics.length || parsed.data === undefined) return { parsed, diagnostics: parsed.diagnostics };
   const schema = schemaDiagnostics('runbook', path, parsed);
   const d = parsed.data as Raw;
@@ -104,9 +112,9 @@ export function loadRunbook(path: string, input: Uint8Array | string): LoadedRun
     ...windowDiagnostics(path, parsed, d.window && typeof d.window === 'object' ? (d.window as Raw) : undefined),
     ...duplicateNameDiagnostics(path, parsed, steps),
   ];
-  const taken = new Set(schema.map((x) => `${x.span.start.line}:${x.span.start.column}`));
-  // One message per place: the semantic one is dropped where the schema already spoke.
-  const diagnostics = [...schema, ...semantic.filter((x) => !taken.has(`${x.span.start.line}:${x.span.start.column}`))];
+  const taken = new Set(semantic.map((x) => `${x.span.start.line}:${x.span.start.column}`));
+  // One message per place: the semantic one is more specific (it knows durations, dates, step kinds).
+  const diagnostics = [...semantic, ...schema.filter((x) => !taken.has(`${x.span.start.line}:${x.span.start.column}`))];
   if (diagnostics.length) return { parsed, diagnostics };
   return { parsed, diagnostics, runbook: toRunbook(path, d) };
 }

@@ -2,8 +2,9 @@
 // Hazards are refused before anything is built: binary or non-UTF-8 bytes, files over MAX_SOURCE_BYTES,
 // several documents, duplicate keys, and every alias (`*name`) — aliases are refused outright rather than
 // capped, because no runbook needs them and that closes alias bombs completely.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
-import type { Diagnostic } from './diagnostics.js';
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, visit, type Document, type Node, type Scalar } from 'yaml';
+import { MAX_NESTING_DEPTH, tooDeepOffset } from './yaml-depth.js';
+import { problem, WHOLE_FILE, type Diagnostic } from './diagnostics.js';
 import type { SourceSpan } from './model.js';
 
 /** Runbooks and configs are small; anything bigger is a mistake or an attack. */
@@ -22,18 +23,15 @@ export interface ParsedYaml {
   lineCounter: LineCounter;
 }
 
-const WHOLE_FILE: SourceSpan = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-
-function problem(file: string, span: SourceSpan, code: string, message: string, fix?: string): Diagnostic {
-  return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
+/** Refuses a file over the limit; also used by callers that check the size before reading. */
+export function fileTooLarge(file: string, size: number): Diagnostic {
+  return problem(file, WHOLE_FILE, 'file-too-large', `file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (256 KiB)`, 'split the operation into smaller runbooks');
 }
 
 /** Decides at the byte level: NUL bytes or invalid UTF-8 mean this is not a text file we will read. */
 export function decodeSource(file: string, input: Uint8Array | string): { text?: string; diagnostics: Diagnostic[] } {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  if (bytes.length > MAX_SOURCE_BYTES) {
-    return { diagnostics: [problem(file, WHOLE_FILE, 'file-too-large', `file is ${bytes.length} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (256 KiB)`, 'split the operation into smaller runbooks')] };
-  }
+  if (bytes.length > MAX_SOURCE_BYTES) return { diagnostics: [fileTooLarge(file, bytes.length)] };
   if (typeof input === 'string' ? input.includes('\u0000') : bytes.includes(0)) {
     return { diagnostics: [problem(file, WHOLE_FILE, 'binary-file', 'file contains NUL bytes; it is not a text file', 'save the runbook as UTF-8 text')] };
   }
@@ -62,9 +60,13 @@ export function parseYamlSource(file: string, input: Uint8Array | string, kind =
   const lineCounter = new LineCounter();
   if (decoded.text === undefined) return emptyResult('', lineCounter, decoded.diagnostics);
   const text = decoded.text;
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const deep = tooDeepOffset(tokens);
+  if (deep !== undefined) {
+    return emptyResult(text, lineCounter, [problem(file, spanOf(lineCounter, deep, deep), 'yaml-too-deep', `the YAML is nested more than ${MAX_NESTING_DEPTH} levels deep here`, 'a runbook needs only a few levels: look for unbalanced brackets or runaway indentation')]);
+  }
+  const list = Array.from(new Composer({ uniqueKeys: true, prettyErrors: false, strict: true }).compose(tokens));
   const diagnostics: Diagnostic[] = [];
-  const list = Array.isArray(docs) ? docs : [];
   if (list.length === 0 || list[0]!.contents === null || (isScalar(list[0]!.contents) && list[0]!.contents.value === null && list.length === 1)) {
     return emptyResult(text, lineCounter, [problem(file, WHOLE_FILE, 'empty-file', `the ${kind} file is empty`, `start with \`version: 1\``)]);
   }
@@ -75,10 +77,13 @@ export function parseYamlSource(file: string, input: Uint8Array | string, kind =
   }
   const doc = list[0]!;
   for (const e of doc.errors) {
-    const code = e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax';
-    const fix = code === 'duplicate-key' ? 'remove or rename one of the two keys' : 'fix the YAML syntax at this position';
+    const span = spanOf(lineCounter, e.pos[0], e.pos[1]);
+    if (e.code === 'DUPLICATE_KEY') {
+      diagnostics.push(duplicateKeyProblem(file, doc, e.pos[0], span, lineCounter));
+      continue;
+    }
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    diagnostics.push(problem(file, spanOf(lineCounter, e.pos[0], e.pos[1]), code, msg, fix));
+    diagnostics.push(problem(file, span, 'yaml-syntax', `YAML syntax error: ${msg}`, 'fix the YAML syntax at this position'));
   }
   if (diagnostics.length) return emptyResult(text, lineCounter, diagnostics);
   visit(doc, {
@@ -96,6 +101,26 @@ export function parseYamlSource(file: string, input: Uint8Array | string, kind =
   collectSpans(doc.contents, '', result);
   result.data = doc.toJS({ maxAliasCount: 0 });
   return result;
+}
+
+/** Names the repeated key and where it first appeared. */
+function duplicateKeyProblem(file: string, doc: Document.Parsed, offset: number, span: SourceSpan, lc: LineCounter): Diagnostic {
+  let name: string | undefined;
+  let first: number | undefined;
+  visit(doc, {
+    Map(_k, map) {
+      const at = map.items.findIndex((pair) => isScalar(pair.key) && pair.key.range?.[0] === offset);
+      if (at < 0) return undefined;
+      const key = map.items[at]!.key as Scalar;
+      name = String(key.value);
+      const earlier = map.items.slice(0, at).find((pair) => isScalar(pair.key) && pair.key.value === key.value);
+      first = (earlier?.key as Node | undefined)?.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (name === undefined) return problem(file, span, 'duplicate-key', 'a key appears twice in the same mapping', 'remove or rename one of the two keys');
+  const where = first !== undefined ? ` (first on line ${lc.linePos(first).line})` : '';
+  return problem(file, span, 'duplicate-key', `the key \`${name}\` appears twice in the same mapping${where}`, `keep one \`${name}\` and remove or rename the other`);
 }
 
 function escapePointer(key: string): string {

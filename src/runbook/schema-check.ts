@@ -1,7 +1,9 @@
-// ajv validation with compiled-once schemas; every ajv error becomes a Diagnostic at the offending key or value,
-// with a "did you mean" for unknown keys.
+// ajv validation with compiled-once schemas; every ajv error becomes one Diagnostic at the offending key or
+// value, worded by schema-messages.ts, with a "did you mean" for unknown keys.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Diagnostic } from './diagnostics.js';
+import { describePath } from './field-names.js';
+import { schemaMessage, type SchemaMessage } from './schema-messages.js';
 import { locatePath, type ParsedYaml } from './parse-yaml.js';
 import { configSchema, runbookSchema } from './schema-definitions.js';
 
@@ -41,57 +43,39 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-function fieldName(path: string): string {
-  return path === '' ? 'the document' : `\`${path.slice(1).replace(/\//g, '.')}\``;
+function unknownKey(e: ErrorObject, field: string): SchemaMessage {
+  const key = (e.params as { additionalProperty: string }).additionalProperty;
+  const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+  const guess = closest(key, known);
+  return {
+    code: 'unknown-key', atKey: true, path: `${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+    message: `unknown key \`${key}\` in ${field}${guess ? `; did you mean \`${guess}\`?` : ''}`,
+    fix: guess ? `rename it to \`${guess}\`` : known.length ? `remove it; allowed keys here: ${known.join(', ')}` : 'remove it',
+  };
 }
 
-function toDiagnostic(file: string, parsed: ParsedYaml, e: ErrorObject): Diagnostic | undefined {
-  const path = e.instancePath;
-  const at = (p: string, key = false) => locatePath(parsed, p, key);
-  const base = { file, severity: 'error' as const };
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = (e.params as { additionalProperty: string }).additionalProperty;
-      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-      const guess = closest(key, known);
-      return { ...base, span: at(`${path}/${key}`, true), code: 'unknown-key',
-        message: `unknown key \`${key}\` in ${fieldName(path)}${guess ? `; did you mean \`${guess}\`?` : ''}`,
-        fix: guess ? `rename it to \`${guess}\`` : `remove it; allowed keys: ${known.join(', ') || '(none)'}` };
-    }
-    case 'required': {
-      const key = (e.params as { missingProperty: string }).missingProperty;
-      return { ...base, span: at(path, true), code: 'missing-key', message: `${fieldName(path)} is missing the required key \`${key}\``, fix: `add \`${key}: ...\`` };
-    }
-    case 'type':
-      return { ...base, span: at(path), code: 'wrong-type', message: `${fieldName(path)} must be ${String((e.params as { type: string }).type).replace(',', ' or ')}`, fix: 'change the value to the expected type' };
-    case 'enum':
-      return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'const':
-      return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
-    case 'pattern': {
-      const examples = (e.parentSchema as { examples?: unknown[]; description?: string });
-      const hint = examples.description ?? (examples.examples ? `e.g. ${examples.examples.join(', ')}` : `pattern ${(e.params as { pattern: string }).pattern}`);
-      return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} has an invalid value: ${hint}`, fix: `match ${(e.params as { pattern: string }).pattern}` };
-    }
-    case 'anyOf':
-    case 'if':
-      return undefined;
-    default:
-      return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} ${e.message ?? 'is invalid'}` };
-  }
+/** Errors inside an anyOf branch are summed up by the anyOf error itself; errors on key names by propertyNames. */
+function isSummarisedElsewhere(e: ErrorObject, anyOfPaths: string[]): boolean {
+  return e.propertyName !== undefined || anyOfPaths.some((p) => e.schemaPath.startsWith(`${p}/`));
 }
 
 export function schemaDiagnostics(kind: 'runbook' | 'config', file: string, parsed: ParsedYaml): Diagnostic[] {
   const validate = validators()[kind];
   if (validate(parsed.data)) return [];
+  const errors = validate.errors ?? [];
+  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath);
+  const documentName = kind === 'runbook' ? 'the runbook' : 'the repo config';
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const e of validate.errors ?? []) {
-    const d = toDiagnostic(file, parsed, e);
-    if (!d) continue;
-    const k = `${d.span.start.line}:${d.span.start.column}:${d.code}`;
-    if (!seen.has(k)) out.push(d);
-    seen.add(k);
+  for (const e of errors) {
+    if (isSummarisedElsewhere(e, anyOfPaths)) continue;
+    const field = describePath(e.instancePath, parsed.data, documentName);
+    const m = e.keyword === 'additionalProperties' ? unknownKey(e, field) : schemaMessage(e, field);
+    if (!m) continue;
+    const span = locatePath(parsed, m.path ?? e.instancePath, m.atKey ?? false);
+    const key = `${span.start.line}:${span.start.column}:${m.code}`;
+    if (!seen.has(key)) out.push({ file, span, severity: 'error', code: m.code, message: m.message, ...(m.fix ? { fix: m.fix } : {}) });
+    seen.add(key);
   }
   return out;
 }

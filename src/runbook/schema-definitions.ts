@@ -1,5 +1,6 @@
 // The JSON Schemas (draft-07) for runbooks and the repo config. The files in schema/ are written from these
-// objects (test/unit/runbook-schema-files.test.ts keeps them identical), so editors and ajv see one shape.
+// objects (`npm run schema`; test/unit/runbook-load.test.ts keeps them identical), so editors and ajv see one
+// shape. OWNER in the $id is a placeholder for the GitHub owner of the opsgate repository you use.
 const duration = {
   type: 'string',
   pattern: '^(?=\\d)(\\d+h)?(\\d+m)?(\\d+s)?$',
@@ -16,7 +17,7 @@ const principal = {
 
 export const runbookSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://opsgate.dev/schema/runbook.schema.json',
+  $id: 'https://raw.githubusercontent.com/OWNER/opsgate/main/schema/runbook.schema.json',
   title: 'opsgate runbook (version 1)',
   description: 'A reviewed production operation: shell or SQL steps run on a target after the pull request is approved and merged.',
   type: 'object',
@@ -83,8 +84,8 @@ const ssmTarget = {
   description: 'AWS Systems Manager Run Command on instances chosen by id, tags or resource group (exactly one).',
   properties: {
     'instance-ids': {
-      type: 'array', minItems: 1, maxItems: 50, uniqueItems: true,
-      items: { type: 'string', pattern: '^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$' },
+      type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true,
+      items: { type: 'string', pattern: '^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$', description: 'An EC2 instance id (i- and 8 or 17 hex digits) or a managed instance id (mi- and 17 hex digits).', examples: ['i-0123456789abcdef0'] },
     },
     tags: {
       type: 'object', minProperties: 1, maxProperties: 5,
@@ -97,8 +98,8 @@ const ssmTarget = {
       },
     },
     'resource-group': { type: 'string', minLength: 1, maxLength: 300 },
-    'max-concurrency': { type: 'string', pattern: '^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$', maxLength: 7 },
-    'max-errors': { type: 'string', pattern: '^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$', maxLength: 7 },
+    'max-concurrency': { type: 'string', pattern: '^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$', maxLength: 7, description: 'How many instances run a step at once: a number of at least 1, or a percentage from 1% to 100% (default "50").', examples: ['10', '25%'] },
+    'max-errors': { type: 'string', pattern: '^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$', maxLength: 7, description: 'How many instances may fail before SSM stops sending the step: a number, or a percentage from 0% to 100% (default "0").', examples: ['0', '1', '10%'] },
     'output-log-group': { type: 'string', minLength: 1, maxLength: 512 },
   },
 };
@@ -113,8 +114,8 @@ const ecsTarget = {
     task: { type: 'string', minLength: 1 },
     container: { type: 'string', minLength: 1 },
     'task-definition': { type: 'string', minLength: 1 },
-    subnets: { type: 'array', items: { type: 'string', pattern: '^subnet-[0-9a-f]+$' } },
-    'security-groups': { type: 'array', items: { type: 'string', pattern: '^sg-[0-9a-f]+$' } },
+    subnets: { type: 'array', items: { type: 'string', pattern: '^subnet-[0-9a-f]+$', description: 'A VPC subnet id.', examples: ['subnet-0123abcd'] } },
+    'security-groups': { type: 'array', items: { type: 'string', pattern: '^sg-[0-9a-f]+$', description: 'A security group id.', examples: ['sg-0123abcd'] } },
     'assign-public-ip': { type: 'boolean' },
   },
 };
@@ -122,7 +123,7 @@ const ruleLevel = { enum: ['error', 'warning', 'off'] };
 
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://opsgate.dev/schema/config.schema.json',
+  $id: 'https://raw.githubusercontent.com/OWNER/opsgate/main/schema/config.schema.json',
   title: 'opsgate repo config (.github/opsgate.yml, version 1)',
   type: 'object',
   additionalProperties: false,
@@ -132,8 +133,8 @@ export const configSchema = {
     audit: {
       type: 'object', additionalProperties: false, required: ['log-group'],
       properties: {
-        'log-group': { type: 'string', pattern: '^[\\.\\-_/#A-Za-z0-9]{1,512}$', examples: ['/opsgate/audit'] },
-        region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', examples: ['ap-northeast-1'] },
+        'log-group': { type: 'string', pattern: '^[\\.\\-_/#A-Za-z0-9]{1,512}$', description: 'A CloudWatch Logs log group name: letters, digits and . - _ / #, at most 512 characters.', examples: ['/opsgate/audit'] },
+        region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', description: 'An AWS region code.', examples: ['ap-northeast-1'] },
       },
     },
     targets: {
@@ -145,7 +146,7 @@ export const configSchema = {
           ecs: ecsTarget,
           ssm: ssmTarget,
           local: { type: 'object', additionalProperties: false, properties: {}, description: 'This machine (demo, tests).' },
-          region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+          region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', description: 'An AWS region code.', examples: ['ap-northeast-1'] },
         },
       },
     },
@@ -156,7 +157,7 @@ export const configSchema = {
         properties: {
           engine: { enum: ['postgres', 'mysql'] },
           target: { type: 'string', minLength: 1 },
-          'url-env': { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', examples: ['BILLING_DATABASE_URL'] },
+          'url-env': { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', description: 'The name of the environment variable that holds the connection URL: capital letters, digits and underscores.', examples: ['BILLING_DATABASE_URL'] },
         },
       },
     },

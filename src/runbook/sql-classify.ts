@@ -1,5 +1,6 @@
 // Names and classes for PostgreSQL parse-tree statements, as a reviewer reads them ("UPDATE", "DROP TABLE").
 import type { StatementClass } from './lint-sql.js';
+import { statementEffects, type StatementEffects } from './sql-effects.js';
 
 export interface Classified {
   class: StatementClass;
@@ -11,7 +12,6 @@ const DML: Record<string, string> = {
   UpdateStmt: 'UPDATE',
   DeleteStmt: 'DELETE',
   MergeStmt: 'MERGE',
-  CopyStmt: 'COPY',
 };
 
 const TRANSACTION_KINDS: Record<string, string> = {
@@ -43,11 +43,31 @@ function wordsOfNodeName(nodeName: string): string {
     .toUpperCase();
 }
 
-export function classifyStatement(nodeName: string, node: Record<string, unknown>): Classified {
+/**
+ * A statement that changes data anywhere in its tree is DML, whatever its top node: `WITH d AS (DELETE ...)
+ * SELECT` reads "SELECT with DELETE", `EXPLAIN ANALYZE DELETE` stays DML because ANALYZE executes it.
+ */
+export function classifyStatement(nodeName: string, node: Record<string, unknown>, effects: StatementEffects = statementEffects(nodeName, node)): Classified {
+  const top = classifyTopNode(nodeName, node);
+  const nested = [...new Set(effects.dml.filter((d) => d.runsNow && !d.topLevel).map((d) => d.kind))];
+  if (nodeName === 'ExplainStmt') {
+    if (!effects.explainAnalyze) return top;
+    const inner = effects.dml.find((d) => d.runsNow);
+    return inner ? { class: 'dml', kind: `EXPLAIN ANALYZE ${inner.kind}` } : { class: 'read', kind: 'EXPLAIN ANALYZE' };
+  }
+  if (!nested.length) return top;
+  const extra = nested.filter((kind) => kind !== top.kind);
+  return { class: top.class === 'ddl' ? 'ddl' : 'dml', kind: extra.length ? `${top.kind} with ${extra.join(', ')}` : top.kind };
+}
+
+function classifyTopNode(nodeName: string, node: Record<string, unknown>): Classified {
+  if (nodeName === 'CopyStmt') return node.is_from ? { class: 'dml', kind: 'COPY FROM' } : { class: 'read', kind: 'COPY TO' };
   const dml = DML[nodeName];
   if (dml) return { class: 'dml', kind: dml };
   if (nodeName === 'SelectStmt') return node.intoClause ? { class: 'ddl', kind: 'SELECT INTO' } : { class: 'read', kind: 'SELECT' };
   if (nodeName === 'ExplainStmt') return { class: 'read', kind: 'EXPLAIN' };
+  if (nodeName === 'DoStmt') return { class: 'other', kind: 'DO' };
+  if (nodeName === 'CallStmt') return { class: 'other', kind: 'CALL' };
   if (nodeName === 'TransactionStmt') return { class: 'transaction', kind: TRANSACTION_KINDS[String(node.kind)] ?? 'TRANSACTION' };
   if (nodeName === 'TruncateStmt') return { class: 'ddl', kind: 'TRUNCATE' };
   if (nodeName === 'DropStmt') return { class: 'ddl', kind: `DROP ${objectWords(node.removeType)}`.trim() };

@@ -4,7 +4,8 @@
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../runbook/diagnostics.js';
 import type { LoadResult, SourceFile } from '../runbook/load-result.js';
 import type { CheckResult } from '../runbook/check.js';
-import type { RepoConfig } from '../runbook/model.js';
+import type { RepoConfig, Runbook, SqlStep } from '../runbook/model.js';
+import { stepLabel } from '../runbook/field-names.js';
 import type { AuditLog } from '../ports/audit.js';
 import type { StepExecutor } from '../ports/executor.js';
 import type { Clock } from '../ports/clock.js';
@@ -69,8 +70,10 @@ export async function runLocally(input: LocalRunInput): Promise<LocalRunOutcome>
     terminal.line(`Note: outside the run window (${window.reasonCode}); running anyway because this is the demo.`);
   }
 
-  if (runbook.steps.some((s) => s.kind === 'sql') && !(await input.psqlAvailable())) {
-    terminal.line('Refused: this runbook has SQL steps, and they run through psql, which is not installed. Install the PostgreSQL client (apt-get install postgresql-client, or brew install libpq) and try again.');
+  const unready = await sqlPreflightProblems(runbook, config, input);
+  if (unready.length) {
+    for (const line of unready) terminal.line(`Refused: ${line}`);
+    terminal.line('Nothing ran.');
     return { exitCode: 1, diagnostics: check.diagnostics };
   }
 
@@ -107,6 +110,31 @@ export async function runLocally(input: LocalRunInput): Promise<LocalRunOutcome>
   terminal.line(`${result.outcome.decision === 'proceed' ? 'Done' : 'Stopped'} (${result.outcome.reasonCode}): ${result.outcome.message}`);
   terminal.line(`Transcript: ${audit.location.description}`);
   return { exitCode: result.outcome.reasonCode === 'ok' ? 0 : 1, result, diagnostics: check.diagnostics };
+}
+
+/**
+ * Everything SQL steps need, checked before the first step runs, so a shell step is not run only for a later
+ * SQL step to fail: the psql client, a supported engine and each database's URL variable.
+ */
+async function sqlPreflightProblems(runbook: Runbook, config: RepoConfig, input: LocalRunInput): Promise<string[]> {
+  const sqlSteps = runbook.steps.filter((s): s is SqlStep => s.kind === 'sql');
+  if (!sqlSteps.length) return [];
+  const problems: string[] = [];
+  if (!(await input.psqlAvailable())) {
+    problems.push('this runbook has SQL steps, and they run through psql, which is not installed. Install the PostgreSQL client (apt-get install postgresql-client, or brew install libpq) and try again.');
+  }
+  const reported = new Set<string>();
+  for (const step of sqlSteps) {
+    const database = config.databases[step.database];
+    if (!database || reported.has(database.name)) continue;
+    reported.add(database.name);
+    if (database.engine !== 'postgres') {
+      problems.push(`${stepLabel(step.index, step.name)} uses database "${database.name}", whose engine ${database.engine} is not supported yet; opsgate runs PostgreSQL only.`);
+    } else if (!input.env[database.urlEnv]) {
+      problems.push(`${stepLabel(step.index, step.name)} needs the environment variable ${database.urlEnv} (the connection URL of database "${database.name}"), which is not set. Set it, e.g. export ${database.urlEnv}=postgres://user@host:5432/dbname, and run again.`);
+    }
+  }
+  return problems;
 }
 
 /** Values of environment variables that look like credentials or connection strings. */

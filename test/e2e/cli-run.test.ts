@@ -19,8 +19,9 @@ describe('opsgate run (CLI)', () => {
   it('names a missing runbook file', () => {
     const r = cli('run', 'no/such/runbook.yml', '--local', '--config', 'no/such/config.yml');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('no/such/runbook.yml: no such file');
-    expect(r.stderr).toContain('no/such/config.yml: no such file');
+    expect(r.stderr).toContain('no/such/runbook.yml:1:1: error: no such file. Fix: check the path.');
+    expect(r.stderr).toContain('no/such/config.yml:1:1: error: no such file. Fix: check the path.');
+    expect(r.stderr).toContain('Nothing ran.');
   });
 
   it('rejects unknown options and extra runbooks', () => {

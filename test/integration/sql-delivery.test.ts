@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function query(sql: string): string {
-  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: { ...process.env, ...connectionEnv(pg.url) }, encoding: 'utf8' }).trimEnd();
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: { ...process.env, ...connectionEnv(pg.url), PGOPTIONS: '-c client_min_messages=warning' }, encoding: 'utf8' }).trimEnd();
 }
 
 function sqlStep(sql: string, extra: Partial<SqlStep> = {}): SqlStep {
@@ -129,6 +129,77 @@ describe.each([local, remoteScript])('$name', (delivery) => {
     expect(result.exitCode).toBe(3);
     expect(result.output).toContain('duplicate key value violates unique constraint');
     expect(query(`SELECT count(*) FROM ${table}`)).toBe('0');
+  });
+});
+
+// max-affected-rows counts what the server changed, wherever in the statement it happens (limit 1, 10 rows).
+describe.each([local, remoteScript])('$name: rows changed below the top of a statement', (delivery) => {
+  const table = `n_${delivery === local ? 'local' : 'remote'}`;
+  const reset = () => query(`DROP TABLE IF EXISTS ${table}, ${table}_log CASCADE; CREATE TABLE ${table} (id int primary key, v text); CREATE TABLE ${table}_log (id int); INSERT INTO ${table} SELECT g, 'a' FROM generate_series(1, 10) g`);
+  const remaining = () => query(`SELECT count(*) FROM ${table}`);
+
+  it.each([
+    ['a data-modifying CTE', (t: string) => `WITH d AS (DELETE FROM ${t} RETURNING *) SELECT count(*) FROM d`],
+    ['EXPLAIN ANALYZE', (t: string) => `EXPLAIN (ANALYZE, COSTS OFF) DELETE FROM ${t}`],
+    ['a DO block', (t: string) => `DO $$ BEGIN DELETE FROM ${t}; END $$`],
+    ['a function called from SELECT', (t: string) => `CREATE FUNCTION ${t}_wipe() RETURNS bigint LANGUAGE sql AS $$ WITH d AS (DELETE FROM ${t} RETURNING 1) SELECT count(*) FROM d $$;\nSELECT ${t}_wipe()`],
+  ])('rolls back %s that changes 10 rows', async (_what, sqlFor) => {
+    reset();
+    const result = await delivery.run(sqlStep(sqlFor(table), { maxAffectedRows: 1 }));
+    expect(result.status).toBe('failed');
+    expect(result.exitCode).toBe(3);
+    expect(result.output).toContain('opsgate: 10 rows affected (max-affected-rows 1)');
+    expect(result.output).toContain('10 rows affected, more than max-affected-rows 1; the transaction is rolled back');
+    expect(remaining()).toBe('10');
+  });
+
+  it('counts rows that triggers change too', async () => {
+    reset();
+    query(`CREATE OR REPLACE FUNCTION ${table}_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${table}_log VALUES (NEW.id); RETURN NEW; END $$; CREATE TRIGGER ${table}_audit AFTER UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_audit()`);
+    const result = await delivery.run(sqlStep(`UPDATE ${table} SET v = 'b' WHERE id <= 3`, { maxAffectedRows: 5 }));
+    expect(result.status).toBe('failed');
+    expect(result.output).toContain('opsgate: 6 rows affected (max-affected-rows 5)');
+    expect(query(`SELECT count(*) FROM ${table} WHERE v = 'b'`)).toBe('0');
+  });
+
+  it('keeps the count when a later TRUNCATE lowers the server figures', async () => {
+    reset();
+    const sql = `INSERT INTO ${table}_log SELECT g FROM generate_series(1, 8) g;\nTRUNCATE ${table}_log`;
+    const result = await delivery.run(sqlStep(sql, { maxAffectedRows: 5 }));
+    expect(result.status).toBe('failed');
+    expect(result.output).toContain('opsgate: 8 rows affected (max-affected-rows 5)');
+  });
+
+  it('commits a CTE within the limit and prints the count', async () => {
+    reset();
+    const result = await delivery.run(sqlStep(`WITH d AS (DELETE FROM ${table} WHERE id > 7 RETURNING *) SELECT count(*) FROM d`, { maxAffectedRows: 3 }));
+    expect(result.status).toBe('succeeded');
+    expect(result.output).toContain('opsgate: 3 rows affected (max-affected-rows 3)');
+    expect(remaining()).toBe('7');
+  });
+});
+
+describe('max-affected-rows when the server does not count', () => {
+  it('refuses to commit when track_counts is off', async () => {
+    query('DROP TABLE IF EXISTS tc; CREATE TABLE tc (id int); INSERT INTO tc VALUES (1), (2)');
+    let output = '';
+    const result = await createLocalExecutor().runStep(sqlStep('DELETE FROM tc WHERE id = 1', { maxAffectedRows: 5 }), {
+      runId: 'r', database, env: { OPSGATE_TEST_DB_URL: pg.url, PGOPTIONS: '-c track_counts=off' }, signal: new AbortController().signal,
+      onOutput: async (_s, chunk) => { output += Buffer.from(chunk).toString('utf8'); },
+    });
+    expect(result.status).toBe('failed');
+    expect(output).toContain('track_counts is off on this server');
+    expect(query('SELECT count(*) FROM tc')).toBe('2');
+  });
+});
+
+describe('max-affected-rows without a transaction', () => {
+  it('is refused before psql runs, by both deliveries', async () => {
+    const step = sqlStep('UPDATE t SET v = 1 WHERE id = 1', { transaction: false, maxAffectedRows: 1 });
+    const result = await createLocalExecutor().runStep(step, { runId: 'r', database, env: { OPSGATE_TEST_DB_URL: pg.url }, signal: new AbortController().signal, onOutput: async () => {} });
+    expect(result).toMatchObject({ status: 'error', exitCode: null });
+    expect(result.message).toContain('expect.max-affected-rows needs transaction: true');
+    expect(() => renderStepScript(step, database)).toThrow('expect.max-affected-rows needs transaction: true');
   });
 });
 

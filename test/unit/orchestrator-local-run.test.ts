@@ -87,7 +87,7 @@ describe('runLocally', () => {
     expect(outcome.exitCode).toBe(2);
     expect(executor.ran).toEqual([]);
     expect(audit.events).toEqual([]);
-    expect(output()).toContain('runbooks/fix.yml:4:3: error: unknown key `timout` Fix: did you mean `timeout`?');
+    expect(output()).toContain('runbooks/fix.yml:4:3: error: unknown key `timout`. Fix: did you mean `timeout`?');
   });
 
   it('refuses outside the window with exit 1', async () => {

@@ -84,4 +84,53 @@ describe('lintSql', () => {
     expect(result.diagnostics[0]).toMatchObject({ code: 'sql-engine-unsupported', severity: 'error' });
     expect(result.diagnostics[0]!.message).toContain('engine mysql is not supported yet');
   });
+
+  // Nested data changes: the rules look at every INSERT/UPDATE/DELETE in the tree; nested hits point at the table.
+  it.each([
+    ['WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d', ['sql-delete-without-where@10:30:error']],
+    ['WITH d AS (DELETE FROM t WHERE id = 1 RETURNING *) SELECT * FROM d', []],
+    ['EXPLAIN ANALYZE DELETE FROM t', ['sql-delete-without-where@10:35:error']],
+    ['EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = 1', ['sql-update-without-where@10:41:error']],
+    ['EXPLAIN DELETE FROM t', []],
+    ['EXPLAIN (ANALYZE false) DELETE FROM t', []],
+    ['WITH u AS (UPDATE t SET a = 1 RETURNING id) INSERT INTO log SELECT id FROM u', ['sql-update-without-where@10:25:error']],
+    ['PREPARE p AS DELETE FROM t', ['sql-delete-without-where@10:32:error']],
+    ["SELECT 'é'; WITH d AS (DELETE FROM t RETURNING 1) SELECT 1", ['sql-delete-without-where@10:42:error']],
+    ['DO $$ BEGIN DELETE FROM t; END $$', ['sql-uncountable@10:7:warning']],
+    ['CALL archive_everything()', ['sql-uncountable@10:7:warning']],
+    ["COPY t TO PROGRAM 'gzip > /tmp/t.gz'", ['sql-uncountable@10:7:warning']],
+    ['COPY t FROM STDIN', ['sql-copy-from-stdin@10:7:error']],
+    ["COPY t FROM '/srv/t.csv'", []],
+  ])('nested: %j → %j', async (sql, expected) => {
+    expect(await codesAt(sql)).toEqual(expected);
+  });
+
+  it.each([
+    ['DO $$ BEGIN DELETE FROM t WHERE id = 1; END $$', 'DO runs procedural code'],
+    ['CALL p()', 'CALL runs a stored procedure'],
+    ["COPY (SELECT 1) TO PROGRAM 'cat'", 'COPY ... PROGRAM runs a shell command'],
+    ['TRUNCATE t', 'TRUNCATE removes rows without the server counting them'],
+    ['DROP TABLE t', 'DROP TABLE removes data'],
+    ['SET track_counts = off', 'SET track_counts'],
+  ])('refuses %j when max-affected-rows is set', async (sql, reason) => {
+    const { diagnostics } = await lintSql(input(sql, { step: { ...step(sql), maxAffectedRows: 5 } }));
+    const uncountable = diagnostics.find((d) => d.code === 'sql-uncountable');
+    expect(uncountable).toMatchObject({ severity: 'error', span: { start: { line: 10, column: 7 } } });
+    expect(uncountable!.message).toContain(reason);
+    expect(uncountable!.message).toContain('expect.max-affected-rows cannot be enforced');
+  });
+
+  it('labels statements that change data below the top as DML, for the plan', async () => {
+    const sql = 'WITH d AS (DELETE FROM t WHERE a RETURNING *) SELECT * FROM d; EXPLAIN ANALYZE UPDATE t SET a = 1 WHERE b; EXPLAIN DELETE FROM t WHERE a; EXPLAIN ANALYZE SELECT 1; DO $$ BEGIN END $$; COPY t TO STDOUT; COPY t FROM \'/f\'';
+    const { statements } = await lintSql(input(sql));
+    expect(statements.map((s) => [s.class, s.kind])).toEqual([
+      ['dml', 'SELECT with DELETE'],
+      ['dml', 'EXPLAIN ANALYZE UPDATE'],
+      ['read', 'EXPLAIN'],
+      ['read', 'EXPLAIN ANALYZE'],
+      ['other', 'DO'],
+      ['read', 'COPY TO'],
+      ['dml', 'COPY FROM'],
+    ]);
+  });
 });

