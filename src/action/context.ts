@@ -23,4 +23,6 @@ export interface ActionContext {
   reporter: Reporter;
   /** Aborted when the runner cancels the job (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /** After a cancellation: milliseconds left before main.ts writes the cancelled outputs and exits; else Infinity. */
+  msUntilForcedExit?(): number;
 }

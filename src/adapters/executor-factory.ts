@@ -3,12 +3,8 @@
 import type { ExecutorFactory, StepExecutor } from '../ports/executor.js';
 import type { Target } from '../runbook/model.js';
 
-export class ExecutorUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExecutorUnavailableError';
-  }
-}
+/** Its message is complete for users, so it keeps the plain Error name (errorText would prefix a class name). */
+export class ExecutorUnavailableError extends Error {}
 
 export type ExecutorBuilders = { [K in Target['kind']]?: (target: Extract<Target, { kind: K }>) => StepExecutor };
 

@@ -1,5 +1,6 @@
 // The runbook's time window. Pure: the caller passes "now". Times are shown in UTC and in the offset the
-// runbook author wrote, so a reviewer in Berlin and a runner in UTC read the same instant.
+// runbook author wrote, so a reviewer in Berlin and a runner in UTC read the same instant. Messages state the
+// facts and the YAML keys; how to run later depends on the caller (merge phase: a re-run; CLI: run again).
 import type { RunbookWindow } from '../runbook/model.js';
 
 export type WindowDecision =
@@ -13,14 +14,14 @@ export function evaluateWindow(window: RunbookWindow | undefined, now: Date): Wi
   if (notBefore && now.getTime() < notBefore.getTime()) {
     return {
       reasonCode: 'window-not-open',
-      message: `the run window opens at ${formatWindowTime(window!.notBefore!)}, ${formatDuration(notBefore.getTime() - now.getTime())} from now (it is ${formatUtc(now)}). Nothing ran; merge again after the window opens, or change window.notBefore in a new PR.`,
+      message: `the run window opens at ${formatWindowTime(window!.notBefore!)}, ${formatDuration(notBefore.getTime() - now.getTime())} from now (it is ${formatUtc(now)}), set by \`window.not-before\`. Nothing ran.`,
       opensAt: notBefore,
     };
   }
   if (notAfter && now.getTime() > notAfter.getTime()) {
     return {
       reasonCode: 'window-closed',
-      message: `the run window closed at ${formatWindowTime(window!.notAfter!)} (it is ${formatUtc(now)}). Nothing ran; open a new PR with a new window.notAfter to run it.`,
+      message: `the run window closed at ${formatWindowTime(window!.notAfter!)} (it is ${formatUtc(now)}), set by \`window.not-after\`. Nothing ran; to run it, open a new PR whose runbook has a later \`window.not-after\`.`,
       closedAt: notAfter,
     };
   }

@@ -2,6 +2,7 @@
 // who approved, the window, each step's status, exit code and duration, the last lines of output, and links
 // to the audit transcript. Pure; everything in the report is already redacted.
 import type { PullRequestReport, RunbookReport, StepReport } from '../usecases/merge-report.js';
+import type { TargetResult } from '../ports/executor.js';
 import type { Outcome } from '../run/outcome.js';
 import { formatWindow } from '../policy/window.js';
 import { codeFence, details } from './markdown.js';
@@ -90,6 +91,29 @@ function stepTable(steps: readonly StepReport[]): string {
   return ['| # | step | status | exit | duration | |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
+/** Instances listed by id per status before the rest are only counted. */
+const PER_TARGET_IDS = 10;
+
+/** SSM runs a step on many instances: one line per step, grouped by status; failures keep exit code and reason. */
+function perTargetLines(steps: readonly StepReport[]): string[] {
+  return steps
+    .filter((s) => s.perTarget?.length)
+    .map((s) => {
+      const groups = new Map<string, TargetResult[]>();
+      for (const t of s.perTarget!) groups.set(t.status, [...(groups.get(t.status) ?? []), t]);
+      const parts = [...groups.entries()].map(([status, targets]) => {
+        const shown = targets.slice(0, PER_TARGET_IDS).map((t) => (status === 'succeeded' ? inlineId(t.id) : `${inlineId(t.id)} (${t.exitCode === null ? '' : `exit ${t.exitCode}, `}${escapeMarkdown(t.message)})`));
+        const more = targets.length > shown.length ? ` and ${targets.length - shown.length} more` : '';
+        return `${STEP_ICON[status as StepReport['status']] ?? ''} ${targets.length} ${status}: ${shown.join(', ')}${more}`;
+      });
+      return `- Step ${s.index + 1} on ${s.perTarget!.length} instance${s.perTarget!.length === 1 ? '' : 's'}: ${parts.join(' · ')}`;
+    });
+}
+
+function inlineId(id: string): string {
+  return `\`${id.replace(/`/g, "'")}\``;
+}
+
 function stepOutputs(steps: readonly StepReport[], tailLines: number): string[] {
   return steps
     .filter((s) => s.outputTail.length > 0)
@@ -104,7 +128,21 @@ function auditLinks(report: RunbookReport): string | null {
   const a = report.audit;
   if (!a) return null;
   const links = [a.consoleUrl ? `[log stream](${a.consoleUrl})` : null, a.insightsUrl ? `[Logs Insights query](${a.insightsUrl})` : null].filter(Boolean);
-  return `**Audit transcript:** ${escapeMarkdown(a.description)}${links.length ? ` · ${links.join(' · ')}` : ''}`;
+  const head = a.chainHead ? `<br>**Audit chain head:** event ${a.chainHead.seq}, sha256 \`${a.chainHead.sha256.replace(/[^0-9a-f]/g, '')}\`` : '';
+  const local = a.localCopy ? `<br>**Audit log failed mid-run:** the transcript so far was kept on the runner in ${inlineId(a.localCopy)}; its tail is in the job summary.` : '';
+  return `**Audit transcript:** ${escapeMarkdown(a.description)}${links.length ? ` · ${links.join(' · ')}` : ''}${head}${local}`;
+}
+
+/** Which comparison proved that what ran is what reviewers approved. */
+function digestText(report: RunbookReport): string | null {
+  if (!report.digest) return null;
+  const check = report.digestCheck;
+  const against = !check
+    ? ''
+    : check.against === 'plan-comment'
+      ? ` (equal to the plan comment's for ${inlineId(check.headSha.slice(0, 7))})`
+      : ` (equal to the digest at the approved head ${inlineId(check.headSha.slice(0, 7))}; the PR has no plan comment)`;
+  return `**Digest:** \`${report.digest.slice(0, 19)}…\`${against}`;
 }
 
 export function renderRunbookSection(report: RunbookReport, tailLines: number): string {
@@ -114,11 +152,14 @@ export function renderRunbookSection(report: RunbookReport, tailLines: number): 
     report.approvalSummary ? `**Approved:** ${escapeMarkdown(report.approvalSummary)}` : null,
     `**Window:** ${escapeMarkdown(windowText(report))}`,
     report.target ? `**Target:** ${escapeMarkdown(report.target)}` : null,
-    report.digest ? `**Digest:** \`${report.digest.slice(0, 19)}…\`` : null,
+    digestText(report),
     auditLinks(report),
   ].filter((x): x is string => x !== null);
   lines.push(facts.join('<br>'), '');
-  if (report.steps?.length) lines.push(stepTable(report.steps), '', ...stepOutputs(report.steps, tailLines));
+  if (report.steps?.length) {
+    const perTarget = perTargetLines(report.steps);
+    lines.push(stepTable(report.steps), '', ...(perTarget.length ? [...perTarget, ''] : []), ...stepOutputs(report.steps, tailLines));
+  }
   return lines.join('\n').trimEnd();
 }
 
@@ -139,4 +180,26 @@ export function renderResultComment(report: PullRequestReport, options: ResultRe
     return [...head, ...sections.flatMap((s) => [s, '']), ...deleted].join('\n').trimEnd() + '\n';
   };
   return fitComment(limit, [() => build(options.tailLines ?? 20, true), () => build(5, true), () => build(0, false)]);
+}
+
+/** The local copy of a transcript whose audit log failed mid-run, for the job summary (it has everything). */
+export interface LocalTranscript {
+  path: string;
+  sha256: string;
+  lines: number;
+  bytes: number;
+  /** The newest lines that fit the summary budget. */
+  tail: string;
+  tailLines: number;
+}
+
+export function renderLocalTranscript(runbookPath: string, t: LocalTranscript): string {
+  const cut = t.tailLines < t.lines ? `the last ${t.tailLines} of ${t.lines} lines` : `all ${t.lines} lines`;
+  return [
+    `### Audit transcript of \`${runbookPath.replace(/`/g, "'")}\` kept on the runner`,
+    '',
+    `The audit log failed during the run; opsgate kept every line in ${inlineId(t.path)} (${t.bytes} bytes, ${t.lines} lines, sha256 \`${t.sha256}\`). Below: ${cut}.`,
+    '',
+    details('Transcript (JSON lines)', codeFence(t.tail, 'json')),
+  ].join('\n');
 }

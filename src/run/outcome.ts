@@ -11,6 +11,10 @@ export const REASON_CODES = [
   'invalid-runbook',
   'invalid-config',
   'lint-failed',
+  // pull requests too large to check completely (split them)
+  'too-many-files',
+  'too-many-runbooks',
+  'too-many-commits',
   // approval gate
   'not-approved',
   'changes-requested',
@@ -26,6 +30,7 @@ export const REASON_CODES = [
   // run once
   'already-ran',
   'interrupted-earlier',
+  'already-running',
   // execution
   'step-failed',
   'step-timed-out',

@@ -44,7 +44,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function createRedactor(sources: RedactionSources): Redactor {
   const secrets = [...new Set([...(sources.secrets ?? [])].filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
-  const patterns = [...(sources.patterns ?? [])].map((p) => new RegExp(p, 'gu'));
+  // Config validation compiles patterns without the u flag; one that only compiles that way still masks.
+  const patterns = [...(sources.patterns ?? [])].map((p) => unicodeRegExp(p));
   const literal = secrets.length ? new RegExp(secrets.map(escapeRegExp).join('|'), 'g') : null;
   // The same secrets as byte strings (one char per byte), for output that is not UTF-8.
   const latinLiteral = secrets.length ? new RegExp(secrets.map((s) => escapeRegExp(Buffer.from(s, 'utf8').toString('latin1'))).join('|'), 'g') : null;
@@ -123,6 +124,14 @@ function createStreamRedactor(
       return rest.length ? redactBytes(rest) : new Uint8Array(0);
     },
   };
+}
+
+function unicodeRegExp(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern, 'gu');
+  } catch {
+    return new RegExp(pattern, 'g');
+  }
 }
 
 function escapeRegExp(text: string): string {

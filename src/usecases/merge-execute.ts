@@ -1,7 +1,7 @@
 // Runs one gated runbook: resolves the executor, opens its audit transcript, hands both to the step
 // orchestrator (src/run/orchestrator.ts), and turns its result into the report's step rows.
 import { AuditUnavailableError, type AuditLocation, type AuditLog, type RunIdentity, type RunStartedInfo } from '../ports/audit.js';
-import type { StepExecutor } from '../ports/executor.js';
+import type { ResolvedTarget, StepExecutor } from '../ports/executor.js';
 import type { Reporter } from '../ports/reporter.js';
 import { runSteps, type ProgressEvent } from '../run/orchestrator.js';
 import { createRedactor } from '../run/redaction.js';
@@ -10,7 +10,8 @@ import type { PullRequestInfo } from '../ports/github.js';
 import type { CheckedRunbook } from '../runbook/check.js';
 import type { RepoConfig } from '../runbook/model.js';
 import type { ApprovalDecision } from '../policy/approvals.js';
-import { refuse, type Outcome } from '../run/outcome.js';
+import { RefusalError, refuse, unexpected, type Outcome, type ReasonCode } from '../run/outcome.js';
+import { errorText } from '../run/error-text.js';
 import type { AuditSinks, MergePhaseDeps } from './merge-phase.js';
 import type { StepReport } from './merge-report.js';
 
@@ -23,6 +24,8 @@ export interface ExecuteInput {
   approval: ApprovalDecision;
   sinks: AuditSinks;
   deps: MergePhaseDeps;
+  /** Called once the executor has resolved the target, before step 1 (Slack's "started"). Awaited before returning. */
+  onStarted?(target: ResolvedTarget): Promise<void>;
 }
 
 export interface Executed {
@@ -31,7 +34,12 @@ export interface Executed {
   audit?: AuditLocation;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** A config problem the user fixes (RefusalError) stays a refusal; anything else is an outage or a bug. */
+export function failureOf(error: unknown, outageCode: ReasonCode, what: string): Outcome {
+  if (error instanceof RefusalError) return refuse(error.reasonCode, `${error.message} Nothing ran.`);
+  const why = error instanceof AuditUnavailableError ? error.message : `${what}: ${errorText(error)}`;
+  return unexpected(outageCode, `${why} Nothing ran.`);
+}
 
 export async function executeRunbook(input: ExecuteInput): Promise<Executed> {
   const { checked, config, deps } = input;
@@ -42,16 +50,16 @@ export async function executeRunbook(input: ExecuteInput): Promise<Executed> {
   try {
     executor = deps.executors(target);
   } catch (error) {
-    return { outcome: refuse('executor-unavailable', `${path}: ${errorText(error)} Nothing ran.`), steps: [] };
+    return { outcome: failureOf(error, 'executor-unavailable', `${path}: no executor for target "${target.name}"`), steps: [] };
   }
   let audit: AuditLog;
   try {
     audit = input.sinks.open(input.identity);
   } catch (error) {
-    const why = error instanceof AuditUnavailableError ? error.message : `cannot open the audit transcript: ${errorText(error)}`;
     await executor.dispose().catch(() => undefined);
-    return { outcome: refuse('audit-unavailable', `${path}: ${why} Nothing ran.`), steps: [] };
+    return { outcome: failureOf(error, 'audit-unavailable', `${path}: cannot open the audit transcript`), steps: [] };
   }
+  let started: Promise<void> | undefined;
   const result = await runSteps({
     checked,
     config,
@@ -62,9 +70,14 @@ export async function executeRunbook(input: ExecuteInput): Promise<Executed> {
     clock: deps.clock,
     signal: deps.signal,
     redactor: createRedactor({ secrets: deps.secretValues, patterns: config.policy.redact }),
-    onProgress: (event) => logProgress(deps.reporter, event),
+    onProgress: (event) => {
+      if (event.kind === 'run-started') started = input.onStarted?.(event.target).catch(() => undefined);
+      logProgress(deps.reporter, event);
+    },
+    ...(deps.cancelGraceMs !== undefined ? { cancelGraceMs: deps.cancelGraceMs } : {}),
     ...(deps.stepEnv ? { env: deps.stepEnv } : {}),
   });
+  await started;
   return { outcome: result.outcome, steps: stepReports(result), audit: result.audit };
 }
 
@@ -110,5 +123,6 @@ function stepReports(result: RunResult): StepReport[] {
     message: s.message,
     outputTail: s.tail,
     outputBytes: s.outputBytes,
+    ...(s.perTarget ? { perTarget: s.perTarget } : {}),
   }));
 }

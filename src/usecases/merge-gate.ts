@@ -9,8 +9,8 @@ import { proceed, refuse, unexpected, type Outcome } from '../run/outcome.js';
 import { evaluateApprovals, requirementFor, type ApprovalDecision } from '../policy/approvals.js';
 import { fetchApprovalSnapshot } from '../policy/approval-snapshot.js';
 import { evaluateWindow } from '../policy/window.js';
-import { checkDigest } from '../policy/digest-check.js';
-import { shownDigestFor } from './merge-plan-digest.js';
+import { errorText } from '../run/error-text.js';
+import { compareWithReviewed, type DigestComparison, type ReviewedDigest } from './merge-plan-digest.js';
 
 export interface GateInput {
   github: GitHubGateway;
@@ -18,45 +18,54 @@ export interface GateInput {
   repository: string;
   config: RepoConfig;
   checked: CheckedRunbook;
-  /** Body of the sticky plan comment, or null when there is none. */
-  planComment: string | null;
+  /** What reviewers approved: the plan comment, or the digest at the approved head when there is no comment. */
+  reviewed: ReviewedDigest;
   ledger: Ledger;
   clock: Clock;
+  /** Set when this attempt will run: the run slot is claimed for it once the ledger allows. Unset for checks only (merge queue). */
+  runId?: string;
 }
 
 export type GateResult =
-  | { passed: false; outcome: Outcome; approval?: ApprovalDecision; ledger?: LedgerEntry }
-  | { passed: true; approval: ApprovalDecision; ledger: LedgerEntry };
-
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  | { passed: false; outcome: Outcome; approval?: ApprovalDecision; ledger?: LedgerEntry; digest?: DigestComparison }
+  | { passed: true; approval: ApprovalDecision; ledger: LedgerEntry; digest: DigestComparison };
 
 export async function gateRunbook(input: GateInput): Promise<GateResult> {
   const approval = await approvalDecision(input);
   if ('outcome' in approval) return { passed: false, outcome: approval.outcome };
   if (!approval.approved) return { passed: false, outcome: refuse(approval.reasonCode, approval.message), approval };
 
-  const digest = digestOutcome(input);
-  if (digest) return { passed: false, outcome: digest, approval };
+  const verdict = compareWithReviewed(input.reviewed, input.checked.runbook.path, input.checked.digest, input.pr.headSha);
+  if (!verdict.ok) return { passed: false, outcome: refuse('digest-mismatch', verdict.message), approval };
+  const digest = verdict.comparison;
 
   const window = evaluateWindow(input.checked.runbook.window, input.clock.now());
   if (window.reasonCode !== 'ok') {
-    const later =
-      window.reasonCode === 'window-not-open'
-        ? ` When the window is open, run the merge-phase workflow again for #${input.pr.number} (workflow_dispatch with input pull-request=${input.pr.number}, or its schedule): every gate is checked again.`
-        : '';
-    return { passed: false, outcome: refuse(window.reasonCode, `${input.checked.runbook.path}: ${window.message}${later}`), approval };
+    const later = window.reasonCode === 'window-not-open' ? ` ${rerunWhenOpen(input.pr.number)}` : '';
+    return { passed: false, outcome: refuse(window.reasonCode, `${input.checked.runbook.path}: ${window.message}${later}`), approval, digest };
   }
 
   let ledger: LedgerEntry;
   try {
     ledger = await input.ledger.lookup(input.repository, input.pr.number, input.checked.digest);
   } catch (error) {
-    const outcome = refuse('audit-unavailable', `Cannot read the run ledger, so opsgate cannot tell whether ${input.checked.runbook.path} already ran; nothing ran. ${errorText(error)}`);
-    return { passed: false, outcome, approval };
+    // An outage or a permission problem, not a refusal: the same code is an error everywhere.
+    const outcome = unexpected('audit-unavailable', `Cannot read the run ledger, so opsgate cannot tell whether ${input.checked.runbook.path} already ran; nothing ran. ${errorText(error)}`);
+    return { passed: false, outcome, approval, digest };
   }
   const earlier = ledgerOutcome(input.checked.runbook.path, ledger);
-  if (earlier) return { passed: false, outcome: earlier, approval, ledger };
-  return { passed: true, approval, ledger };
+  if (earlier) return { passed: false, outcome: earlier, approval, ledger, digest };
+  const taken = input.runId === undefined ? null : await claimOutcome(input, input.runId);
+  if (taken) return { passed: false, outcome: taken, approval, ledger, digest };
+  return { passed: true, approval, ledger, digest };
+}
+
+/** How a runbook refused as window-not-open gets to run: the merge already happened, so a re-run re-checks it. */
+function rerunWhenOpen(pullRequest: number): string {
+  return (
+    `When the window is open, re-run the merge-phase workflow for #${pullRequest} through workflow_dispatch with the input pull-request: ${pullRequest}, ` +
+    'or let its schedule re-check it (a schedule re-checks only the PR that made the default branch\'s head commit). Every gate is checked again then.'
+  );
 }
 
 async function approvalDecision(input: GateInput): Promise<ApprovalDecision | { outcome: Outcome }> {
@@ -76,20 +85,10 @@ async function approvalDecision(input: GateInput): Promise<ApprovalDecision | { 
   }
 }
 
-function digestOutcome(input: GateInput): Outcome | null {
-  const { path } = input.checked.runbook;
-  const shown = shownDigestFor(input.planComment, path, input.pr.headSha);
-  if ('missing' in shown) {
-    return refuse(
-      'digest-mismatch',
-      `${path}: cannot confirm that what runs is what reviewers saw: ${shown.missing}. Nothing ran. Re-run the PR-phase workflow on a new PR with this runbook so reviewers see its plan.`,
-    );
-  }
-  const check = checkDigest(shown.digest, input.checked.digest, path);
-  return check.ok ? null : refuse(check.reasonCode, check.message);
-}
-
 function ledgerOutcome(path: string, entry: LedgerEntry): Outcome | null {
+  if (entry.state === 'completed' && entry.outcome !== 'proceed') {
+    return refuse('already-ran', `${path} already ran for this PR and digest (run ${entry.runId ?? '?'}) and ended with ${entry.reasonCode ?? entry.outcome ?? 'a failure'}; opsgate does not run it again. Open a new PR with a runbook that finishes the job.`);
+  }
   if (entry.state === 'completed') {
     return proceed('already-completed', `${path} already ran for this PR and digest (run ${entry.runId ?? '?'}, ${entry.reasonCode ?? entry.outcome ?? 'finished'}); skipped, nothing ran again.`);
   }
@@ -102,4 +101,15 @@ function ledgerOutcome(path: string, entry: LedgerEntry): Outcome | null {
     );
   }
   return null;
+}
+
+/** Lookup then run is not atomic: the run slot is claimed, so of two concurrent attempts only one runs. */
+async function claimOutcome(input: GateInput, runId: string): Promise<Outcome | null> {
+  const { path } = input.checked.runbook;
+  try {
+    const claim = await input.ledger.claim({ repository: input.repository, pullRequest: input.pr.number, runbookPath: path, runbookDigest: input.checked.digest, runId });
+    return claim.claimed ? null : refuse('already-running', `${path} is being run by another attempt for this PR and digest, so this one did not run: ${claim.message}`);
+  } catch (error) {
+    return unexpected('audit-unavailable', `Cannot claim the run of ${path} in the run ledger, so nothing ran. ${errorText(error)}`);
+  }
 }

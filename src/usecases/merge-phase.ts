@@ -3,16 +3,21 @@
 import type { AuditLog, Ledger, RunIdentity } from '../ports/audit.js';
 import type { Clock } from '../ports/clock.js';
 import type { ExecutorFactory } from '../ports/executor.js';
-import type { GitHubGateway, PullRequestInfo } from '../ports/github.js';
+import { NotAFileError, TooManyFilesError, type GitHubGateway, type PullRequestInfo } from '../ports/github.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { AuditConfig, RepoConfig } from '../runbook/model.js';
+import type { ApprovalDecision } from '../policy/approvals.js';
+import { readBaseApprovalRules } from '../policy/approval-snapshot.js';
+import { withStricterApprovals } from '../policy/stricter-policy.js';
 import { loadRepoConfig } from '../config/load-repo-config.js';
 import { checkRunbook, type CheckedRunbook } from '../runbook/check.js';
 import { formatDiagnostic, hasErrors } from '../runbook/diagnostics.js';
 import { proceed, refuse, unexpected, type Outcome } from '../run/outcome.js';
-import { PLAN_COMMENT_MARKER } from './merge-plan-digest.js';
+import { errorText } from '../run/error-text.js';
+import { PLAN_COMMENT_MARKER, type ReviewedDigest } from './merge-plan-digest.js';
+import { headDigests } from './merge-head-digest.js';
 import { gateRunbook } from './merge-gate.js';
-import { executeRunbook } from './merge-execute.js';
+import { executeRunbook, failureOf } from './merge-execute.js';
 import { findMergedPullRequests, runbookFilesOf, runbookMatcher } from './merge-pull-requests.js';
 import { combineOutcomes, type MergePhaseReport, type PullRequestReport, type RunbookReport } from './merge-report.js';
 import type { MergeTrigger } from './merge-trigger.js';
@@ -41,8 +46,18 @@ export interface MergePhaseDeps {
   reporter: Reporter;
   runId: string;
   workflowRunUrl?: string;
-  /** Told before a runbook starts and after it ends (Slack); failures are the notifier's business. */
-  notify?(event: 'start' | 'end', pr: PullRequestInfo, report: RunbookReport): Promise<void>;
+  /** How long a cancelled step may take to confirm it stopped (the orchestrator's cancel grace). */
+  cancelGraceMs?: number;
+  /**
+   * Called just before a runbook runs, with the results of the runbooks before it in the same PR: what to
+   * report if this process dies mid-run (the post: step posts it).
+   */
+  beforeRun?(pr: PullRequestInfo, report: RunbookReport, earlier: readonly RunbookReport[], redactPatterns: readonly string[]): void;
+  /**
+   * Told once the executor has resolved the target ('start') and after the runbook ends ('end'), with the
+   * policy's redact patterns for masking (Slack); failures are the notifier's business.
+   */
+  notify?(event: 'start' | 'end', pr: PullRequestInfo, report: RunbookReport, redactPatterns: readonly string[]): Promise<void>;
   /** Called with each PR's report as soon as it is final (the result comment). */
   onPullRequestReport?(report: PullRequestReport): Promise<void>;
 }
@@ -67,7 +82,14 @@ export async function runMergePhase(trigger: MergeTrigger, deps: MergePhaseDeps)
 
 /** Reads happen before anything runs, so a failed read means nothing ran: say so, as an error, not a refusal. */
 function githubUnavailable(what: string, error: unknown): Outcome {
-  return unexpected('github-unavailable', `Could not ${what} on GitHub, so nothing ran: ${error instanceof Error ? error.message : String(error)}`);
+  return unexpected('github-unavailable', `Could not ${what} on GitHub, so nothing ran: ${errorText(error)}`);
+}
+
+/** A PR too large to list completely, or a runbook path that is not a file, is the PR's to fix; anything else is an outage. */
+function readFailure(error: unknown, what: string): Outcome {
+  if (error instanceof TooManyFilesError) return refuse(error.reasonCode, `${error.message} Nothing ran.`);
+  if (error instanceof NotAFileError) return refuse('invalid-runbook', `${error.message}; opsgate reads runbooks and the config only from regular files. Nothing ran.`);
+  return githubUnavailable(what, error);
 }
 
 async function pullRequestReport(
@@ -89,7 +111,7 @@ async function pullRequestReport(
     }
     loaded = await loadAtMerge(pr, mergeSha, files.toRun, deps);
   } catch (error) {
-    return { ...base, outcome: githubUnavailable(`read the runbooks of #${pr.number} at ${mergeSha.slice(0, 7)}`, error), runbooks: [], deleted: [] };
+    return { ...base, outcome: readFailure(error, `read the runbooks of #${pr.number} at ${mergeSha.slice(0, 7)}`), runbooks: [], deleted: [] };
   }
   if ('outcome' in loaded) return { ...base, outcome: loaded.outcome, runbooks: loaded.runbooks ?? [], deleted: files.deleted };
 
@@ -105,7 +127,7 @@ async function loadAtMerge(pr: PullRequestInfo, mergeSha: string, paths: string[
   if (configText === null) {
     return { outcome: refuse('invalid-config', `${deps.configPath} does not exist at ${mergeSha.slice(0, 7)}; opsgate needs it to know targets, databases and the policy. Nothing ran.`) };
   }
-  const config = loadRepoConfig({ path: deps.configPath, text: configText });
+  const config = loadRepoConfig({ path: deps.configPath, bytes: configText });
   if (!config.value) {
     deps.reporter.annotate(config.diagnostics);
     const first = config.diagnostics.find((d) => d.severity === 'error');
@@ -119,7 +141,7 @@ async function loadAtMerge(pr: PullRequestInfo, mergeSha: string, paths: string[
       reports.push({ path, outcome: refuse('invalid-runbook', `${path} is listed in #${pr.number} but does not exist at ${mergeSha.slice(0, 7)}.`) });
       continue;
     }
-    const result = await checkRunbook({ path, text }, config.value);
+    const result = await checkRunbook({ path, bytes: text }, config.value);
     if (!result.checked || hasErrors(result.diagnostics)) {
       deps.reporter.annotate(result.diagnostics);
       const first = result.diagnostics.find((d) => d.severity === 'error');
@@ -137,10 +159,12 @@ async function loadAtMerge(pr: PullRequestInfo, mergeSha: string, paths: string[
     );
     return { outcome: combineOutcomes(bad.map((b) => b.outcome)), runbooks: held };
   }
-  return { config: config.value, checked };
+  // Approvals follow the stricter of these rules and the base commit's: a PR cannot loosen its own (stricter-policy.ts).
+  const base = await readBaseApprovalRules(deps.github, deps.configPath, pr.baseSha);
+  return { config: { ...config.value, policy: withStricterApprovals(config.value.policy, base.rules) }, checked };
 }
 
-/** Path order; once one runbook does not finish, later ones wait (they may depend on it). */
+/** One PR's runbooks and what they share. */
 interface PullRequestRun {
   pr: PullRequestInfo;
   mergeSha: string;
@@ -149,65 +173,82 @@ interface PullRequestRun {
   deps: MergePhaseDeps;
 }
 
+/** Read once per PR: where the transcript goes, and what reviewers approved for each runbook. */
+interface Shared {
+  sinks: AuditSinks;
+  reviewedFor(path: string): Promise<ReviewedDigest>;
+}
+
+/** Path order; once one runbook does not finish, later ones wait (they may depend on it). */
 async function gateAndRunInOrder(run: PullRequestRun, checked: CheckedRunbook[]): Promise<RunbookReport[]> {
-  const { config, deps } = run;
-  let sinks: AuditSinks;
-  try {
-    sinks = deps.auditSinks(config.audit);
-  } catch (error) {
-    const message = `${error instanceof Error ? error.message : String(error)} Nothing ran.`;
-    return checked.map((c) => ({ path: c.runbook.path, title: c.runbook.title, digest: c.digest, outcome: refuse('audit-unavailable', message) }));
-  }
+  const shared = await openShared(run);
   const reports: RunbookReport[] = [];
-  let blockedBy: RunbookReport | null = null;
   for (const c of checked) {
     const base: RunbookReport = { path: c.runbook.path, title: c.runbook.title, digest: c.digest, target: c.runbook.target, window: c.runbook.window, outcome: proceed('ok', '') };
-    if (deps.signal.aborted) {
-      reports.push({ ...base, outcome: refuse('cancelled', `${c.runbook.path} did not run: the job was cancelled before it started.`) });
-      continue;
-    }
-    if (blockedBy !== null) {
-      const { path, outcome } = blockedBy;
-      reports.push({ ...base, outcome: refuse(outcome.reasonCode, `${c.runbook.path} did not run: ${path} before it in this PR ended with ${outcome.reasonCode}, and later runbooks may depend on it.`) });
-      continue;
-    }
-    const report = await gateAndRun(run, c, sinks, base);
-    reports.push(report);
-    if (report.outcome.decision !== 'proceed') blockedBy = report;
+    const held = 'outcome' in shared ? shared.outcome : heldBack(c.runbook.path, reports, run.deps.signal);
+    reports.push(held ? { ...base, outcome: held } : await gateAndRun(run, c, shared as Shared, base, reports));
   }
   return reports;
 }
 
-async function gateAndRun(run: PullRequestRun, checked: CheckedRunbook, sinks: AuditSinks, base: RunbookReport): Promise<RunbookReport> {
-  const { pr, config, deps } = run;
+async function openShared({ pr, config, deps }: PullRequestRun): Promise<Shared | { outcome: Outcome }> {
+  let sinks: AuditSinks;
+  try {
+    sinks = deps.auditSinks(config.audit);
+  } catch (error) {
+    return { outcome: failureOf(error, 'audit-unavailable', 'Cannot use the audit log named by the repo config') };
+  }
   let planComment: string | null;
   try {
-    planComment = await planCommentOf(pr, deps);
+    planComment = (await deps.github.findStickyComment(pr.number, PLAN_COMMENT_MARKER))?.body ?? null;
   } catch (error) {
-    return { ...base, outcome: githubUnavailable(`read the plan comment of #${pr.number}`, error) };
+    return { outcome: githubUnavailable(`read the plan comment of #${pr.number}`, error) };
   }
-  const gate = await gateRunbook({ github: deps.github, pr, repository: deps.repository, config, checked, planComment, ledger: sinks.ledger, clock: deps.clock });
+  // No plan comment (fork PRs: the PR phase's read-only token cannot write one): compare with the approved head.
+  const atHead = planComment === null ? headDigests(deps.github, pr, deps.configPath) : null;
+  return { sinks, reviewedFor: async (path) => (atHead ? atHead(path) : { against: 'plan-comment', body: planComment! }) };
+}
+
+/** Why a runbook does not even get to its gates: the job was cancelled, or one before it did not finish. */
+function heldBack(path: string, earlier: readonly RunbookReport[], signal: AbortSignal): Outcome | null {
+  if (signal.aborted) return refuse('cancelled', `${path} did not run: the job was cancelled before it started.`);
+  const blocker = earlier.find((r) => r.outcome.decision !== 'proceed');
+  if (!blocker) return null;
+  // Same decision and code as the blocker: an outage stays an error, a refusal stays a refusal.
+  return { ...blocker.outcome, message: `${path} did not run: ${blocker.path} before it in this PR ended with ${blocker.outcome.reasonCode}, and later runbooks may depend on it.` };
+}
+
+async function gateAndRun(run: PullRequestRun, checked: CheckedRunbook, shared: Shared, base: RunbookReport, earlier: readonly RunbookReport[]): Promise<RunbookReport> {
+  const { pr, config, deps } = run;
+  let reviewed: ReviewedDigest;
+  try {
+    reviewed = await shared.reviewedFor(checked.runbook.path);
+  } catch (error) {
+    return { ...base, outcome: githubUnavailable(`read ${checked.runbook.path} at the approved head ${pr.headSha.slice(0, 7)} of #${pr.number}`, error) };
+  }
+  const gate = await gateRunbook({ github: deps.github, pr, repository: deps.repository, config, checked, reviewed, ledger: shared.sinks.ledger, clock: deps.clock, runId: run.trigger.kind === 'merge-group' ? undefined : deps.runId });
   const approvers = gate.approval?.counted.map((c) => c.login);
-  const gated: RunbookReport = { ...base, approvalSummary: gate.approval?.summary, approvers, ledger: gate.ledger };
+  const gated: RunbookReport = { ...base, approvalSummary: gate.approval?.summary, approvers, ledger: gate.ledger, digestCheck: gate.digest };
   if (!gate.passed) return { ...gated, outcome: gate.outcome, audit: gate.ledger?.location };
   if (run.trigger.kind === 'merge-group') {
     return { ...gated, outcome: proceed('ok', `${checked.runbook.path}: every gate passes; it runs after the merge queue merges #${pr.number}.`) };
   }
+  return runGated(run, checked, shared.sinks, gate.approval, gated, earlier);
+}
+
+async function runGated(run: PullRequestRun, checked: CheckedRunbook, sinks: AuditSinks, approval: ApprovalDecision, gated: RunbookReport, earlier: readonly RunbookReport[]): Promise<RunbookReport> {
+  const { pr, config, deps } = run;
   const identity: RunIdentity = { repository: deps.repository, pullRequest: pr.number, runbookPath: checked.runbook.path, runbookDigest: checked.digest, runId: deps.runId };
-  await deps.notify?.('start', pr, gated);
-  const ran = await executeRunbook({ checked, config, identity, pr, mergeSha: run.mergeSha, approval: gate.approval, sinks, deps }).catch((error: unknown) => ({
+  const patterns = config.policy.redact;
+  deps.beforeRun?.(pr, gated, earlier, patterns);
+  const onStarted = async () => deps.notify?.('start', pr, gated, patterns);
+  const ran = await executeRunbook({ checked, config, identity, pr, mergeSha: run.mergeSha, approval, sinks, deps, onStarted }).catch((error: unknown) => ({
     // A bug or crash mid-run: the ledger shows the run as started, so no later attempt repeats it.
-    outcome: unexpected('internal-error', `${checked.runbook.path} stopped unexpectedly: ${error instanceof Error ? error.message : String(error)}. Steps may have run; the audit transcript has what happened, and opsgate will not run it again.`),
+    outcome: unexpected('internal-error', `${checked.runbook.path} stopped unexpectedly: ${errorText(error)}. Steps may have run; the audit transcript has what happened, and opsgate will not run it again.`),
     steps: undefined,
     audit: undefined,
   }));
   const report: RunbookReport = { ...gated, outcome: ran.outcome, steps: ran.steps, audit: ran.audit };
-  await deps.notify?.('end', pr, report);
+  await deps.notify?.('end', pr, report, patterns);
   return report;
-}
-
-/** The sticky plan comment written by this token's user; null when there is none (the digest gate then refuses). */
-async function planCommentOf(pr: PullRequestInfo, deps: MergePhaseDeps): Promise<string | null> {
-  if (!deps.github.findStickyComment) throw new Error('This GitHub gateway cannot read the plan comment (findStickyComment), so the digest cannot be checked.');
-  return (await deps.github.findStickyComment(pr.number, PLAN_COMMENT_MARKER))?.body ?? null;
 }

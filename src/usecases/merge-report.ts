@@ -1,10 +1,12 @@
 // What the merge phase found and did, as data: rendered into the result comment and the job summary, and
 // serialised into the `result` output. Pure.
 import type { AuditLocation, LedgerEntry } from '../ports/audit.js';
-import type { StepStatus } from '../ports/executor.js';
+import type { StepStatus, TargetResult } from '../ports/executor.js';
 import type { Diagnostic } from '../runbook/diagnostics.js';
 import type { RunbookWindow } from '../runbook/model.js';
 import { proceed, type Outcome } from '../run/outcome.js';
+import { createRedactor } from '../run/redaction.js';
+import type { DigestComparison } from './merge-plan-digest.js';
 
 export interface StepReport {
   index: number;
@@ -16,6 +18,8 @@ export interface StepReport {
   /** The last lines of output, already redacted. */
   outputTail: string[];
   outputBytes?: number;
+  /** SSM runs one step on many instances: how it went on each (already redacted). */
+  perTarget?: TargetResult[];
 }
 
 export interface RunbookReport {
@@ -29,6 +33,8 @@ export interface RunbookReport {
   approvers?: string[];
   window?: RunbookWindow;
   ledger?: LedgerEntry;
+  /** What the digest at merge was compared with (the plan comment, or the approved head when there is none). */
+  digestCheck?: DigestComparison;
   steps?: StepReport[];
   audit?: AuditLocation;
   diagnostics?: Diagnostic[];
@@ -73,23 +79,29 @@ export function combineOutcomes(outcomes: readonly Outcome[], empty: Outcome = p
 }
 
 /**
- * The last line of defence before text is published (comment, summary): secret values and the policy's
- * patterns become ***. The orchestrator already redacts output; this also covers messages from anywhere.
+ * The last line of defence before text is published (comment, summary, Slack): secret values and the policy's
+ * patterns become ***, through the same redactor (and the same minimum secret length) as the step output.
  */
+export function publicationMask(secretValues: readonly string[], patterns: readonly string[] = []): (text: string) => string {
+  return createRedactor({ secrets: secretValues, patterns: patterns.filter(compiles) }).redact;
+}
+
 export function maskPublished(text: string, secretValues: readonly string[], patterns: readonly string[] = []): string {
-  let masked = text;
-  for (const secret of [...secretValues].sort((a, b) => b.length - a.length)) if (secret.length >= 3) masked = masked.split(secret).join('***');
-  for (const pattern of patterns) {
-    try {
-      masked = masked.replace(new RegExp(pattern, 'g'), '***');
-    } catch {
-      // An invalid pattern is reported by config validation; never let it stop publishing.
-    }
-  }
-  return masked;
+  return publicationMask(secretValues, patterns)(text);
 }
 
 /** Every string in the report masked (before rendering: escaping would hide a secret from a text pass). */
 export function maskReport<T>(report: T, secretValues: readonly string[], patterns: readonly string[] = []): T {
-  return JSON.parse(JSON.stringify(report), (_key, value: unknown) => (typeof value === 'string' ? maskPublished(value, secretValues, patterns) : value)) as T;
+  const mask = publicationMask(secretValues, patterns);
+  return JSON.parse(JSON.stringify(report), (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value)) as T;
+}
+
+/** An invalid pattern is reported by config validation; it must never stop publishing. */
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'g');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ACTION_ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+/** The committed bundle; OPSGATE_ACTION_ENTRY points at another build of it (a private bundle while dist/ is rebuilt). */
+export const ACTION_ENTRY = process.env.OPSGATE_ACTION_ENTRY ?? fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 export interface ActionRunOptions {
   eventName: string;

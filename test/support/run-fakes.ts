@@ -18,12 +18,19 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new Error('aborted'));
-      const timer = { at: this.t + ms, resolve };
-      this.timers.push(timer);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         this.timers = this.timers.filter((x) => x !== timer);
         reject(new Error('aborted'));
-      });
+      };
+      const timer = {
+        at: this.t + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
   /** Moves time forward in 1 s ticks, letting sleepers run at each tick. */
@@ -103,6 +110,8 @@ export class ScriptedExecutor implements StepExecutor {
   disposed = 0;
   ran: string[] = [];
   prepareError?: Error;
+  /** Set to model an executor whose steps may legitimately outlast their timeout. */
+  maxStepDurationMs?: (step: Step) => number;
   constructor(private readonly scripts: Record<string, StepScript>) {}
   async prepare(): Promise<ResolvedTarget> {
     this.prepared++;

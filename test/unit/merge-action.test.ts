@@ -1,6 +1,7 @@
-// The merge phase's composition root in-process, with in-memory ports: the result comment and summary, the
-// `result` output, masking, Slack, and the post: step that posts what a killed main step could not.
+// The merge phase's composition root in-process, with in-memory ports and the real loaders: the result comment
+// and summary, the `result` output, masking, Slack, and the post: step that posts what a killed main step could not.
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,38 +10,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ActionContext } from '../../src/action/context.js';
 import { postFromAction, runFromAction, type MergeCollaborators } from '../../src/action/run-action.js';
-import { runbookDigest } from '../../src/plan/digest.js';
-import type { RepoConfig, Runbook } from '../../src/runbook/model.js';
 import { FakeAudit, FakeExecutor, FakeGitHub, RecordingReporter, fixedClock } from '../support/merge/fakes.js';
-
-vi.mock('../../src/config/load-repo-config.js', () => ({
-  loadRepoConfig: (source: { path: string; text: string }) => ({ value: { ...JSON.parse(source.text), path: source.path }, diagnostics: [], sourceMap: new Map() }),
-}));
-vi.mock('../../src/runbook/check.js', async () => {
-  const { runbookDigest: digestOf } = await import('../../src/plan/digest.js');
-  return {
-    checkRunbook: async (source: { path: string; text: string }, config: RepoConfig) => {
-      const runbook = { ...(JSON.parse(source.text) as Runbook), path: source.path };
-      return { file: source.path, diagnostics: [], checked: { runbook, text: source.text, digest: digestOf(source.text, runbook, config), sqlStatements: new Map() } };
-    },
-  };
-});
+import { CONFIG_PATH, configYaml, digestOf, planCommentBody, runbookYaml } from '../support/merge/yaml-fixtures.js';
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
 
 const HEAD = 'a'.repeat(40);
 const MERGE = 'c'.repeat(40);
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  audit: { logGroup: '/opsgate/audit' },
-  targets: { local: { kind: 'local', name: 'local' } },
-  databases: {},
-  policy: { approvals: { required: 1, from: [], allowStale: false }, denyCommands: [], sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' }, redact: [] },
-};
-const runbookText = (steps: string[]) =>
-  JSON.stringify({ version: 1, title: 'Rotate', target: 'local', steps: steps.map((run, index) => ({ kind: 'shell', name: `s${index + 1}`, index, run, timeoutSeconds: 60, continueOnError: false })) });
+const configText = configYaml({ audit: { logGroup: '/opsgate/audit' } });
+const runbookText = (steps: string[]) => runbookYaml(steps, { title: 'Rotate' });
 
 let github: FakeGitHub;
 let audit: FakeAudit;
@@ -51,15 +30,18 @@ let slack: Server;
 let slackUrl = '';
 const slackBodies: string[] = [];
 
-function seed(text: string) {
+/** PR 12 merged with the given runbooks (path → text), approved by bob, with the plan comment showing their digests. */
+async function seed(runbooks: Record<string, string> | string, config = configText) {
+  const files = typeof runbooks === 'string' ? { 'runbooks/rotate.yml': runbooks } : runbooks;
   github.pulls.set(12, { number: 12, author: 'alice', headSha: HEAD, baseRef: 'main', mergedAt: '2026-11-22T10:00:00Z', mergeCommitSha: MERGE, fromFork: false, htmlUrl: 'https://github.com/acme/ops/pull/12' });
   github.prsByCommit.set(MERGE, [12]);
-  github.files.set(12, [{ path: 'runbooks/rotate.yml', status: 'added' }]);
-  github.setFile('.github/opsgate.yml', MERGE, JSON.stringify(config));
-  github.setFile('runbooks/rotate.yml', MERGE, text);
+  github.files.set(12, Object.keys(files).map((path) => ({ path, status: 'added' as const })));
+  github.setFile(CONFIG_PATH, MERGE, config);
+  for (const [path, text] of Object.entries(files)) github.setFile(path, MERGE, text);
   github.reviews.set(12, [{ id: 7, user: 'bob', state: 'APPROVED', commitId: HEAD, submittedAt: null }]);
-  const digest = runbookDigest(text, { ...(JSON.parse(text) as Runbook), path: 'runbooks/rotate.yml' }, config);
-  void github.upsertStickyComment(12, '<!-- opsgate:plan -->', `<!-- opsgate:plan -->\n<!-- opsgate:digest path=runbooks/rotate.yml ${digest} head=${HEAD} -->`);
+  const digests: Record<string, string> = {};
+  for (const [path, text] of Object.entries(files)) digests[path] = await digestOf(path, text, config);
+  await github.upsertStickyComment(12, '<!-- opsgate:plan -->', planCommentBody(digests, HEAD));
 }
 
 function context(signal = new AbortController().signal): ActionContext {
@@ -116,23 +98,24 @@ beforeEach(() => {
 
 describe('runFromAction', () => {
   it('runs, comments, writes the summary and the versioned result, masks secrets and tells Slack', async () => {
-    seed(runbookText(['echo s3cr3t-pw']));
+    await seed(runbookText(['echo s3cr3t-pw']));
     const { outcome, result } = await runFromAction(context(), collaborators());
     expect(outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
     expect(reporter.masked).toEqual(expect.arrayContaining(['ghs_token', 's3cr3t-pw', `${slackUrl}/hook`]));
     expect(reporter.lines).toContain('warning: secret-env names UNSET_ONE, but it is not set in this step\'s environment; nothing to mask for it.');
     const comment = github.comments.get('12:<!-- opsgate:result -->')!.body;
     expect(comment).toMatch(/^<!-- opsgate:result -->\n## opsgate result for #12: ✅ ok/);
-    expect(comment).toContain('| 1 | s1 | ✅ succeeded | 0 |');
+    expect(comment).toContain('| 1 | step 1 | ✅ succeeded | 0 |');
+    expect(comment).toContain("(equal to the plan comment's for `aaaaaaa`)");
     expect(reporter.summaries).toEqual([comment]);
     expect(audit.events).toContain('runbooks/rotate.yml:step.started:0:echo ***');
-    expect(reporter.lines).toEqual(expect.arrayContaining(['── step 1: s1 (shell)', 'ran s1', '── step 1 succeeded (exit code 0): exited with code 0']));
+    expect(reporter.lines).toEqual(expect.arrayContaining(['── step 1: step 1 (shell)', 'ran step 1', '── step 1 succeeded (exit code 0): exited with code 0']));
     expect(result).toMatchObject({
       version: 1,
       phase: 'run',
       trigger: 'push',
       cancelled: false,
-      pullRequests: [{ number: 12, mergeSha: MERGE, runbooks: [{ path: 'runbooks/rotate.yml', approvers: ['bob'], steps: [{ index: 0, status: 'succeeded', exitCode: 0 }] }] }],
+      pullRequests: [{ number: 12, mergeSha: MERGE, runbooks: [{ path: 'runbooks/rotate.yml', approvers: ['bob'], digestComparedWith: 'plan-comment', steps: [{ index: 0, status: 'succeeded', exitCode: 0 }] }] }],
     });
     expect(slackBodies.map((b) => (JSON.parse(b) as { text: string }).text)).toEqual([
       expect.stringMatching(/started `runbooks\/rotate.yml` \(Rotate\) on target `local` .* by alice, approved by bob/),
@@ -142,43 +125,49 @@ describe('runFromAction', () => {
     expect(readdirPending()).toEqual([]);
   });
 
-  it('masks secret values and policy.redact matches in the comment and the result, even inside escaped text', async () => {
-    const leaky = { ...config, policy: { ...config.policy, redact: ['tok_[a-z0-9]+'] } };
-    const text = runbookText(['leak pa_ss*word tok_abc123']);
-    seed(text);
-    github.setFile('.github/opsgate.yml', MERGE, JSON.stringify(leaky));
-    const digest = runbookDigest(text, { ...(JSON.parse(text) as Runbook), path: 'runbooks/rotate.yml' }, leaky);
-    void github.upsertStickyComment(12, '<!-- opsgate:plan -->', `<!-- opsgate:digest path=runbooks/rotate.yml ${digest} head=${HEAD} -->`);
+  it('masks secret values and policy.redact matches in the comment, the summary, the result and Slack', async () => {
+    const leaky = configYaml({ audit: { logGroup: '/opsgate/audit' }, redact: ['tok_[a-z0-9]+'] });
+    await seed(runbookText(['leak pa_ss*word tok_abc123']), leaky);
     const ctx = { ...context(), env: { DB_PASSWORD: 'pa_ss*word' } };
     const { result } = await runFromAction(ctx, collaborators());
     expect(result.outcome).toMatchObject({ reasonCode: 'step-failed' });
     const comment = github.comments.get('12:<!-- opsgate:result -->')!.body;
-    for (const published of [comment, JSON.stringify(result), ...reporter.summaries]) {
+    for (const published of [comment, JSON.stringify(result), ...reporter.summaries, ...slackBodies]) {
       expect(published).not.toMatch(/pa.?_?ss.?\*?word|tok_abc123/);
     }
     expect(comment).toContain('login failed for \\*\\*\\*');
     expect(comment).toContain('token *** ***');
+    expect((JSON.parse(slackBodies.at(-1)!) as { text: string }).text).toContain('step 1 "step 1" failed (login failed for *** ***)');
     expect(audit.events.join('\n')).not.toMatch(/pa_ss\*word|tok_abc123/);
   });
 
+  it('warns that a secret-env value shorter than the masking threshold is not masked', async () => {
+    await seed(runbookText(['echo hi']));
+    await runFromAction({ ...context(), env: { DB_PASSWORD: 'abc' } }, collaborators());
+    expect(reporter.lines).toContain(
+      'warning: secret-env names DB_PASSWORD, whose value is shorter than 4 characters: too short to tell from ordinary output, so opsgate does not mask it in the comment or the audit log.',
+    );
+  });
+
   it('updates the comment as cancelled when the job is cancelled mid-step', async () => {
-    seed(runbookText(['sleep 100']));
+    await seed(runbookText(['sleep 100']));
     const controller = new AbortController();
     void executor.waiting.then(() => controller.abort(new Error('cancelled (SIGINT)')));
     const { outcome, result } = await runFromAction(context(controller.signal), collaborators());
     expect(outcome).toMatchObject({ decision: 'refuse', reasonCode: 'cancelled' });
     expect(result.cancelled).toBe(true);
-    expect(github.comments.get('12:<!-- opsgate:result -->')!.body).toContain('🛑 cancelled');
+    expect(github.comments.get('12:<!-- opsgate:result -->')!.body).toContain('## opsgate result for #12: ⛔ cancelled');
   });
 
-  it('leaves a pending "interrupted" comment that the post step posts when the main step died', async () => {
-    // The main step dies while the runbook runs (its step never returns): it never gets to report.
-    seed(runbookText(['hang']));
+  it('leaves a pending "interrupted" comment, with the earlier runbooks\' results, that the post step posts when the main step died', async () => {
+    // The main step dies while the second runbook runs (its step never returns): it never gets to report.
+    await seed({ 'runbooks/a.yml': runbookText(['echo first']), 'runbooks/b.yml': runbookText(['hang']) });
     void runFromAction(context(), collaborators());
-    await vi.waitFor(() => expect(readdirPending()).toHaveLength(1));
+    await vi.waitFor(() => expect(executor.ran).toEqual(['echo first', 'hang']));
     expect(github.comments.has('12:<!-- opsgate:result -->')).toBe(false);
     const state = readFileSync(process.env.GITHUB_STATE!, 'utf8');
     const path = /opsgate-pending-comment<<(\S+)\n(.*)\n/.exec(state)![2]!;
+    expect(readdirPending()).toHaveLength(1);
     process.env['STATE_opsgate-pending-comment'] = path;
     try {
       await postFromAction(context(), github);
@@ -186,14 +175,32 @@ describe('runFromAction', () => {
       delete process.env['STATE_opsgate-pending-comment'];
     }
     const body = github.comments.get('12:<!-- opsgate:result -->')!.body;
-    expect(body).toMatch(/The job stopped \(cancelled or the runner died\) before this runbook finished/);
+    expect(body).toContain('### `runbooks/a.yml` — Rotate\n\n✅ **ok**');
+    expect(body).toContain('| 1 | step 1 | ✅ succeeded | 0 |');
+    expect(body).toMatch(/### `runbooks\/b\.yml` — Rotate\n\n⛔ \*\*cancelled\*\* — The job stopped \(cancelled or the runner died\) before this runbook finished/);
     expect(existsSync(path)).toBe(false);
   });
 
-  it('reports a push that is not a reviewed merge in the summary, with no comment', async () => {
+  it('shows the audit chain head, and puts the local transcript of a failed audit log in the summary', async () => {
+    await seed(runbookText(['echo hi']));
+    const kept = join(dir, 'kept.jsonl');
+    writeFileSync(kept, ['{"seq":0,"type":"run.started"}', '{"seq":1,"type":"step.started"}', ''].join('\n'));
+    audit.location = { ...audit.location, localCopy: kept, chainHead: { seq: 5, sha256: 'ab'.repeat(32) } };
+    await runFromAction(context(), collaborators());
+    const comment = github.comments.get('12:<!-- opsgate:result -->')!.body;
+    expect(comment).toContain(`**Audit chain head:** event 5, sha256 \`${'ab'.repeat(32)}\``);
+    expect(comment).toContain(`the transcript so far was kept on the runner in \`${kept}\``);
+    const summary = reporter.summaries.join('\n');
+    expect(summary).toContain(`### Audit transcript of \`runbooks/rotate.yml\` kept on the runner`);
+    expect(summary).toContain(`(${readFileSync(kept).length} bytes, 2 lines, sha256 \`${createHash('sha256').update(readFileSync(kept)).digest('hex')}\`). Below: all 2 lines.`);
+    expect(summary).toContain('```json\n{"seq":0,"type":"run.started"}\n{"seq":1,"type":"step.started"}\n```');
+  });
+
+  it('reports a push that is not a reviewed merge in the summary only: no comment anywhere', async () => {
     const { outcome } = await runFromAction(context(), collaborators());
     expect(outcome.reasonCode).toBe('no-runbooks');
-    expect(reporter.summaries[0]).toMatch(/no-runbooks/);
+    expect(reporter.summaries).toEqual([`## opsgate\n\nno-runbooks: ${outcome.message}\n`]);
+    expect(github.comments.size).toBe(0);
   });
 });
 

@@ -1,54 +1,20 @@
-// The merge-phase use case over in-memory ports: which PR, which runbooks, each gate in order, run-once, and
-// that a refusal runs nothing. The loaders are replaced by JSON stand-ins (they are tested on their own);
-// the digest is the real one.
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { runbookDigest } from '../../src/plan/digest.js';
-import type { RepoConfig, Runbook } from '../../src/runbook/model.js';
+// The merge-phase use case over in-memory ports and the real loaders (YAML config and runbooks, the real
+// checker and digest): which PR, which runbooks, each gate in order, run-once, and that a refusal runs nothing.
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runMergePhase, type MergePhaseDeps } from '../../src/usecases/merge-phase.js';
 import type { MergeTrigger } from '../../src/usecases/merge-trigger.js';
+import type { RunbookReport } from '../../src/usecases/merge-report.js';
 import { createExecutorFactory } from '../../src/adapters/executor-factory.js';
+import { RefusalError } from '../../src/run/outcome.js';
+import { TooManyFilesError } from '../../src/ports/github.js';
 import { FakeAudit, FakeExecutor, FakeGitHub, RecordingReporter, fixedClock } from '../support/merge/fakes.js';
-
-vi.mock('../../src/config/load-repo-config.js', () => ({
-  loadRepoConfig: (source: { path: string; text: string }) => ({ value: { ...JSON.parse(source.text), path: source.path }, diagnostics: [], sourceMap: new Map() }),
-}));
-vi.mock('../../src/runbook/check.js', async () => {
-  const { runbookDigest: digestOf } = await import('../../src/plan/digest.js');
-  return {
-    checkRunbook: async (source: { path: string; text: string }, config: RepoConfig) => {
-      const raw = JSON.parse(source.text) as Runbook & { invalid?: boolean };
-      if (raw.invalid) {
-        const span = { start: { line: 3, column: 5 }, end: { line: 3, column: 9 } };
-        return { file: source.path, diagnostics: [{ file: source.path, span, severity: 'error', code: 'unknown-key', message: 'unknown key `timout`', fix: 'did you mean `timeout`?' }] };
-      }
-      const runbook = { ...raw, path: source.path };
-      return { file: source.path, diagnostics: [], checked: { runbook, text: source.text, digest: digestOf(source.text, runbook, config), sqlStatements: new Map() } };
-    },
-  };
-});
+import { CONFIG_PATH, configYaml, digestOf, planCommentBody, runbookYaml } from '../support/merge/yaml-fixtures.js';
 
 const REPO = 'acme/ops';
 const HEAD = 'a'.repeat(40);
-const MERGE = 'm'.repeat(40);
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  audit: { logGroup: '/opsgate/audit', region: 'eu-west-1' },
-  targets: { local: { kind: 'local', name: 'local' }, prod: { kind: 'ssm', name: 'prod', maxConcurrency: '1', maxErrors: '0', instanceIds: ['i-1'] } },
-  databases: {},
-  policy: { approvals: { required: 1, from: [], allowStale: false }, denyCommands: [], sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' }, redact: [] },
-};
-const configText = JSON.stringify(config);
-
-function runbookText(name: string, extra: Partial<Runbook> = {}, steps = [`echo ${name}`]): string {
-  return JSON.stringify({
-    version: 1,
-    title: `Runbook ${name}`,
-    target: 'local',
-    steps: steps.map((run, index) => ({ kind: 'shell', name: `step ${index + 1}`, index, run, timeoutSeconds: 60, continueOnError: false })),
-    ...extra,
-  });
-}
+const MERGE = 'c'.repeat(40);
+const SSM_TARGET = { prod: { ssm: { 'instance-ids': ['i-0123456789abcdef0'] } } };
+const configText = configYaml({ targets: SSM_TARGET });
 
 let github: FakeGitHub;
 let audit: FakeAudit;
@@ -60,10 +26,10 @@ function deps(overrides: Partial<MergePhaseDeps> = {}): MergePhaseDeps {
   return {
     github,
     repository: REPO,
-    configPath: '.github/opsgate.yml',
+    configPath: CONFIG_PATH,
     runbooksGlob: 'runbooks/**/*.{yml,yaml}',
     auditSinks: (a) => {
-      if (!a) throw new Error('.github/opsgate.yml has no "audit" section.');
+      if (!a) throw new RefusalError('invalid-config', `${CONFIG_PATH} has no "audit" section.`);
       return { ledger: audit.ledger, open: audit.open };
     },
     executors: createExecutorFactory({ local: () => executor }),
@@ -76,24 +42,32 @@ function deps(overrides: Partial<MergePhaseDeps> = {}): MergePhaseDeps {
   };
 }
 
-/** PR 12, merged as MERGE, changing the given runbooks; approved by bob; the plan comment shows their digests. */
-function seedMergedPr(runbooks: Record<string, string>, opts: { approvals?: readonly string[]; planDigests?: Record<string, string> | null } = {}) {
-  github.pulls.set(12, { number: 12, author: 'alice', headSha: HEAD, baseRef: 'main', mergedAt: '2026-11-22T10:00:00Z', mergeCommitSha: MERGE, fromFork: false, htmlUrl: 'https://github.com/acme/ops/pull/12' });
-  github.prsByCommit.set(MERGE, [12]);
-  github.files.set(12, [...Object.keys(runbooks).map((path) => ({ path, status: 'added' as const })), { path: 'README.md', status: 'modified' as const }]);
-  github.setFile('.github/opsgate.yml', MERGE, configText);
-  for (const [path, text] of Object.entries(runbooks)) github.setFile(path, MERGE, text);
-  github.reviews.set(12, (opts.approvals ?? ['bob']).map((user, i) => ({ id: i + 1, user, state: 'APPROVED' as const, commitId: HEAD, submittedAt: null })));
-  if (opts.planDigests !== null) {
-    const valid = Object.entries(runbooks).filter(([, t]) => !t.includes('invalid'));
-    const digests = opts.planDigests ?? Object.fromEntries(valid.map(([p, t]) => [p, digestOfText(p, t)]));
-    const lines = Object.entries(digests).map(([p, d]) => `<!-- opsgate:digest path=${p} ${d} head=${HEAD} -->`);
-    void github.upsertStickyComment(12, '<!-- opsgate:plan -->', ['<!-- opsgate:plan -->', '## Plan', ...lines].join('\n'));
-  }
+interface SeedOptions {
+  approvals?: readonly string[];
+  /** Digests the plan comment shows; null: no plan comment (a fork PR); default: the real ones. */
+  planDigests?: Record<string, string> | null;
+  /** Files at the approved head; default: the same as at merge. */
+  atHead?: Record<string, string>;
+  fork?: boolean;
 }
 
-function digestOfText(path: string, text: string): string {
-  return runbookDigest(text, { ...(JSON.parse(text) as Runbook), path }, config);
+/** PR 12, merged as MERGE, changing the given runbooks; approved by bob; the plan comment shows their digests. */
+async function seedMergedPr(runbooks: Record<string, string>, opts: SeedOptions = {}) {
+  github.pulls.set(12, { number: 12, author: 'alice', headSha: HEAD, baseRef: 'main', mergedAt: '2026-11-22T10:00:00Z', mergeCommitSha: MERGE, fromFork: opts.fork ?? false, htmlUrl: 'https://github.com/acme/ops/pull/12' });
+  github.prsByCommit.set(MERGE, [12]);
+  github.files.set(12, [...Object.keys(runbooks).map((path) => ({ path, status: 'added' as const })), { path: 'README.md', status: 'modified' as const }]);
+  for (const [path, text] of Object.entries({ [CONFIG_PATH]: configText, ...runbooks })) github.setFile(path, MERGE, text);
+  for (const [path, text] of Object.entries(opts.atHead ?? { [CONFIG_PATH]: configText, ...runbooks })) github.setFile(path, HEAD, text);
+  github.reviews.set(12, (opts.approvals ?? ['bob']).map((user, i) => ({ id: i + 1, user, state: 'APPROVED' as const, commitId: HEAD, submittedAt: null })));
+  if (opts.planDigests === null) return;
+  const digests = opts.planDigests ?? (await realDigests(runbooks));
+  await github.upsertStickyComment(12, '<!-- opsgate:plan -->', planCommentBody(digests, HEAD));
+}
+
+async function realDigests(runbooks: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [path, text] of Object.entries(runbooks)) if (!text.includes('timout')) out[path] = await digestOf(path, text, configText);
+  return out;
 }
 
 const push = (over: Partial<Extract<MergeTrigger, { kind: 'push' }>> = {}): MergeTrigger => ({ kind: 'push', sha: MERGE, branch: 'main', defaultBranch: 'main', changedPaths: ['runbooks/a.yml'], forced: false, commitIds: [MERGE], ...over });
@@ -108,14 +82,14 @@ beforeEach(() => {
 
 describe('runMergePhase', () => {
   it('runs an approved runbook at the merge commit and reports each step', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a', {}, ['echo one', 'echo hunter2']) });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo one', 'echo hunter2']) });
     const reported: number[] = [];
     const report = await runMergePhase(push(), deps({ onPullRequestReport: async (r) => void reported.push(r.number) }));
     expect(report.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
     expect(executor.ran).toEqual(['echo one', 'echo hunter2']);
     expect(reported).toEqual([12]);
     const rb = report.pullRequests[0]!.runbooks[0]!;
-    expect(rb).toMatchObject({ path: 'runbooks/a.yml', approvers: ['bob'], approvalSummary: '1 of 1 approvals: bob', audit: audit.location });
+    expect(rb).toMatchObject({ path: 'runbooks/a.yml', approvers: ['bob'], approvalSummary: '1 of 1 approvals: bob', audit: audit.location, digestCheck: { against: 'plan-comment', headSha: HEAD } });
     expect(rb.steps!.map((s) => [s.status, s.exitCode, s.outputTail])).toEqual([
       ['succeeded', 0, ['ran step 1']],
       ['succeeded', 0, ['ran step 2']],
@@ -135,12 +109,12 @@ describe('runMergePhase', () => {
 
   it('has nothing to do for a push without a PR that changes no runbooks, or a PR without runbooks', async () => {
     expect((await runMergePhase(push({ changedPaths: ['README.md'] }), deps())).outcome).toMatchObject({ decision: 'proceed', reasonCode: 'no-runbooks' });
-    seedMergedPr({});
+    await seedMergedPr({});
     expect((await runMergePhase(push(), deps())).outcome).toMatchObject({ decision: 'proceed', reasonCode: 'no-runbooks' });
   });
 
   it('ignores PRs merged into another branch and pushes to other branches', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
     github.pulls.set(12, { ...github.pulls.get(12)!, baseRef: 'release' });
     expect((await runMergePhase(push(), deps())).outcome.reasonCode).toBe('no-reviewed-pull-request');
     expect((await runMergePhase(push({ branch: 'feature' }), deps())).outcome.message).toMatch(/not the default branch/);
@@ -150,28 +124,38 @@ describe('runMergePhase', () => {
   it.each([
     ['not approved', { approvals: [] }, 'not-approved'],
     ['self-approved only', { approvals: ['alice'] }, 'self-approval'],
-    ['no plan comment', { planDigests: null }, 'digest-mismatch'],
-    ['plan showed another digest', { planDigests: { 'runbooks/a.yml': `sha256:${'0'.repeat(64)}` } }, 'digest-mismatch'],
+    ['the plan comment shows another digest', { planDigests: { 'runbooks/a.yml': `sha256:${'0'.repeat(64)}` } }, 'digest-mismatch'],
+    ['the plan comment does not list the runbook', { planDigests: { 'runbooks/other.yml': `sha256:${'0'.repeat(64)}` } }, 'digest-mismatch'],
   ] as const)('refuses when %s, and runs nothing', async (_name, opts, code) => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') }, opts);
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) }, opts);
     const report = await runMergePhase(push(), deps());
     expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: code });
     expect(executor.ran).toEqual([]);
     expect(audit.events).toEqual([]);
   });
 
-  it('refuses outside the window, before and after', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a', { window: { notBefore: '2026-11-22T20:00:00Z', notAfter: '2026-11-22T22:00:00Z' } }) });
-    expect((await runMergePhase(push(), deps())).outcome).toMatchObject({ reasonCode: 'window-not-open', message: expect.stringMatching(/opens at 2026-11-22 20:00 UTC.*workflow_dispatch with input pull-request=12/) });
+  it('refuses outside the window, before and after, and says how to run it once the window opens', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a'], { window: { notBefore: '2026-11-22T20:00:00Z', notAfter: '2026-11-22T22:00:00Z' } }) });
+    const early = (await runMergePhase(push(), deps())).outcome;
+    expect(early).toMatchObject({ decision: 'refuse', reasonCode: 'window-not-open' });
+    expect(early.message).toBe(
+      'runbooks/a.yml: the run window opens at 2026-11-22 20:00 UTC, 8h00m from now (it is 2026-11-22 12:00 UTC), set by `window.not-before`. Nothing ran. ' +
+        'When the window is open, re-run the merge-phase workflow for #12 through workflow_dispatch with the input pull-request: 12, ' +
+        "or let its schedule re-check it (a schedule re-checks only the PR that made the default branch's head commit). Every gate is checked again then.",
+    );
     now = new Date('2026-11-23T00:00:00Z');
-    expect((await runMergePhase(push(), deps())).outcome.reasonCode).toBe('window-closed');
+    const late = (await runMergePhase(push(), deps())).outcome;
+    expect(late).toMatchObject({ reasonCode: 'window-closed', message: expect.stringContaining('open a new PR whose runbook has a later `window.not-after`') });
     expect(executor.ran).toEqual([]);
+    // The re-run the message describes: inside the window a workflow_dispatch re-check runs it.
     now = new Date('2026-11-22T21:00:00Z');
-    expect((await runMergePhase(push(), deps())).outcome.reasonCode).toBe('ok');
+    const recheck = await runMergePhase({ kind: 'recheck', sha: 'z'.repeat(40), pullRequest: 12, defaultBranch: 'main', event: 'workflow_dispatch' }, deps());
+    expect(recheck.outcome.reasonCode).toBe('ok');
+    expect(executor.ran).toEqual(['echo a']);
   });
 
   it('skips a runbook that already completed: a re-run never executes a step twice', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
     await runMergePhase(push(), deps());
     const again = await runMergePhase(push(), deps({ runId: '1000-2' }));
     expect(again.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'already-completed' });
@@ -180,10 +164,10 @@ describe('runMergePhase', () => {
   });
 
   it('refuses a runbook that started and never finished, naming the step in flight', async () => {
-    const text = runbookText('a', {}, ['echo 1', 'sleep 100']);
-    seedMergedPr({ 'runbooks/a.yml': text });
+    const text = runbookYaml(['echo 1', 'sleep 100']);
+    await seedMergedPr({ 'runbooks/a.yml': text });
     // What a process killed mid-step leaves in the audit log: run.started and step 2 started, nothing after.
-    const identity = { repository: REPO, pullRequest: 12, runbookPath: 'runbooks/a.yml', runbookDigest: digestOfText('runbooks/a.yml', text), runId: '999-1' };
+    const identity = { repository: REPO, pullRequest: 12, runbookPath: 'runbooks/a.yml', runbookDigest: await digestOf('runbooks/a.yml', text, configText), runId: '999-1' };
     audit.records.push({ identity, inFlight: { index: 1, name: 'step 2' } });
     const next = await runMergePhase(push(), deps({ runId: '1000-2' }));
     expect(next.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'interrupted-earlier' });
@@ -191,75 +175,176 @@ describe('runMergePhase', () => {
     expect(executor.ran).toEqual([]);
   });
 
-  it('fails closed when the ledger or the audit destination cannot be used', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
+  it('reports an unreadable ledger as an error (an outage), and a config without audit section as a refusal', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
     audit.ledgerFails = true;
-    const report = await runMergePhase(push(), deps());
-    expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'audit-unavailable' });
-    expect(report.outcome.message).toMatch(/AccessDenied/);
-    github.setFile('.github/opsgate.yml', MERGE, JSON.stringify({ ...config, audit: undefined }));
-    expect((await runMergePhase(push(), deps())).outcome.reasonCode).toBe('audit-unavailable');
+    const outage = await runMergePhase(push(), deps());
+    expect(outage.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable' });
+    expect(outage.outcome.message).toMatch(/^Cannot read the run ledger, so opsgate cannot tell whether runbooks\/a\.yml already ran; nothing ran\. AccessDeniedException/);
+    audit.ledgerFails = false;
+    github.setFile(CONFIG_PATH, MERGE, configYaml({ audit: null, targets: SSM_TARGET }));
+    const noAudit = await runMergePhase(push(), deps());
+    expect(noAudit.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'invalid-config', message: '.github/opsgate.yml has no "audit" section. Nothing ran.' });
+    expect(executor.ran).toEqual([]);
+  });
+
+  it('reports an audit destination that cannot be opened as an error', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
+    const report = await runMergePhase(push(), deps({ auditSinks: () => { throw new Error('AccessDeniedException: logs:CreateLogStream'); } }));
+    expect(report.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable', message: 'Cannot use the audit log named by the repo config: AccessDeniedException: logs:CreateLogStream Nothing ran.' });
     expect(executor.ran).toEqual([]);
   });
 
   it('runs nothing of a PR where any runbook is invalid', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a'), 'runbooks/b.yml': JSON.stringify({ invalid: true }) });
+    const invalid = 'version: 1\ntitle: B\ntarget: local\nsteps:\n  - name: b\n    run: echo b\n    timout: 1m\n';
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']), 'runbooks/b.yml': invalid });
     const report = await runMergePhase(push(), deps());
     expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'invalid-runbook' });
-    expect(report.outcome.message).toMatch(/runbooks\/b\.yml:3:5: error: unknown key `timout` Fix: did you mean `timeout`\?/);
+    expect(report.outcome.message).toMatch(/^runbooks\/b\.yml:7:5: error: .*timout/);
     expect(report.pullRequests[0]!.runbooks.map((r) => r.outcome.reasonCode)).toEqual(['invalid-runbook', 'invalid-runbook']);
-    expect(reporter.lines).toContain('annotation: unknown key `timout`');
+    expect(reporter.lines.some((l) => l.startsWith('annotation: ') && l.includes('timout'))).toBe(true);
     expect(executor.ran).toEqual([]);
   });
 
-  it('runs several runbooks in path order and stops the later ones after a failure', async () => {
-    seedMergedPr({ 'runbooks/c.yml': runbookText('c'), 'runbooks/a.yml': runbookText('a', {}, ['exit 1', 'echo never']), 'runbooks/b.yml': runbookText('b') });
+  it('runs several runbooks in path order and stops the later ones after a failure, with the same decision', async () => {
+    await seedMergedPr({ 'runbooks/c.yml': runbookYaml(['echo c']), 'runbooks/a.yml': runbookYaml(['exit 1', 'echo never']), 'runbooks/b.yml': runbookYaml(['echo b']) });
     const report = await runMergePhase(push(), deps());
-    expect(report.pullRequests[0]!.runbooks.map((r) => [r.path, r.outcome.reasonCode])).toEqual([
-      ['runbooks/a.yml', 'step-failed'],
-      ['runbooks/b.yml', 'step-failed'],
-      ['runbooks/c.yml', 'step-failed'],
+    expect(report.pullRequests[0]!.runbooks.map((r) => [r.path, r.outcome.decision, r.outcome.reasonCode])).toEqual([
+      ['runbooks/a.yml', 'refuse', 'step-failed'],
+      ['runbooks/b.yml', 'refuse', 'step-failed'],
+      ['runbooks/c.yml', 'refuse', 'step-failed'],
     ]);
-    expect(report.pullRequests[0]!.runbooks[1]!.outcome.message).toMatch(/did not run: runbooks\/a\.yml before it in this PR ended with step-failed/);
+    expect(report.pullRequests[0]!.runbooks[1]!.outcome.message).toBe('runbooks/b.yml did not run: runbooks/a.yml before it in this PR ended with step-failed, and later runbooks may depend on it.');
     expect(report.pullRequests[0]!.runbooks[0]!.steps!.map((s) => s.status)).toEqual(['failed', 'not-run']);
     expect(executor.ran).toEqual(['exit 1']);
   });
 
+  it('keeps an outage an error for the runbooks it holds back', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']), 'runbooks/b.yml': runbookYaml(['echo b']) });
+    audit.ledgerFails = true;
+    const report = await runMergePhase(push(), deps());
+    expect(report.pullRequests[0]!.runbooks.map((r) => [r.outcome.decision, r.outcome.reasonCode])).toEqual([
+      ['error', 'audit-unavailable'],
+      ['error', 'audit-unavailable'],
+    ]);
+  });
+
   it('checks the gates of a merge-queue PR without running it', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
-    github.setFile('.github/opsgate.yml', 'q'.repeat(40), configText);
-    github.setFile('runbooks/a.yml', 'q'.repeat(40), runbookText('a'));
+    const text = runbookYaml(['echo a']);
+    await seedMergedPr({ 'runbooks/a.yml': text });
+    github.setFile(CONFIG_PATH, 'q'.repeat(40), configText);
+    github.setFile('runbooks/a.yml', 'q'.repeat(40), text);
     const report = await runMergePhase({ kind: 'merge-group', sha: 'q'.repeat(40), pullRequest: 12, defaultBranch: 'main' }, deps());
-    expect(report.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok', message: expect.stringMatching(/runs after the merge queue merges #12/) });
+    expect(report.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok', message: 'runbooks/a.yml: every gate passes; it runs after the merge queue merges #12.' });
     expect(executor.ran).toEqual([]);
   });
 
   it('re-checks a merged PR named by workflow_dispatch, and refuses one that is not merged', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
     expect((await runMergePhase({ kind: 'recheck', sha: 'z'.repeat(40), pullRequest: 12, defaultBranch: 'main', event: 'workflow_dispatch' }, deps())).outcome.reasonCode).toBe('ok');
     github.pulls.set(13, { ...github.pulls.get(12)!, number: 13, mergedAt: null });
     const open = await runMergePhase({ kind: 'recheck', sha: 'z'.repeat(40), pullRequest: 13, defaultBranch: 'main', event: 'workflow_dispatch' }, deps());
     expect(open.outcome).toMatchObject({ reasonCode: 'no-reviewed-pull-request', message: expect.stringMatching(/#13 is not merged/) });
   });
 
-  it('reports an executor that is not available for the target kind', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a', { target: 'prod' }) });
+  it('reports a target kind this build cannot run as an error, and tells Slack nothing started', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a'], { target: 'prod' }) });
+    const told: string[] = [];
+    const report = await runMergePhase(push(), deps({ notify: async (event) => void told.push(event) }));
+    expect(report.outcome).toMatchObject({
+      decision: 'error',
+      reasonCode: 'executor-unavailable',
+      message: 'runbooks/a.yml: no executor for target "prod": Target "prod" is of kind "ssm", which this build of opsgate cannot run yet (available: local). Nothing ran.',
+    });
+    expect(told).toEqual(['end']);
+  });
+
+  it('tells Slack "start" only once the executor has resolved the target', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
+    const told: string[] = [];
+    executor.prepare = async () => {
+      told.push('prepared');
+      return { description: 'this machine', members: ['localhost'] };
+    };
+    await runMergePhase(push(), deps({ notify: async (event) => void told.push(event) }));
+    expect(told).toEqual(['prepared', 'start', 'end']);
+    const failing = new FakeExecutor();
+    failing.prepare = async () => {
+      throw new Error('no running task in service ops');
+    };
+    told.length = 0;
+    await seedMergedPr({ 'runbooks/b.yml': runbookYaml(['echo b']) });
+    const report = await runMergePhase(push({ changedPaths: ['runbooks/b.yml'] }), deps({ executors: () => failing, notify: async (event) => void told.push(event) }));
+    expect(report.outcome).toMatchObject({ decision: 'error', reasonCode: 'executor-unavailable' });
+    expect(told).toEqual(['end']);
+  });
+
+  it('hands each runbook the results of the ones before it, for the interrupted comment', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']), 'runbooks/b.yml': runbookYaml(['echo b']) });
+    const seen: [string, string[]][] = [];
+    await runMergePhase(push(), deps({ beforeRun: (_pr, report: RunbookReport, earlier) => void seen.push([report.path, earlier.map((e) => `${e.path}:${e.outcome.reasonCode}`)]) }));
+    expect(seen).toEqual([
+      ['runbooks/a.yml', []],
+      ['runbooks/b.yml', ['runbooks/a.yml:ok']],
+    ]);
+  });
+
+  it('refuses a PR with more files than GitHub lists (a refusal the PR fixes, not an outage)', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
+    github.filesError = new TooManyFilesError(12, 3500);
     const report = await runMergePhase(push(), deps());
-    expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'executor-unavailable', message: expect.stringMatching(/kind "ssm"/) });
+    expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'too-many-files', message: expect.stringMatching(/^#12 changes 3,500 files, .* Nothing ran\.$/) });
+    expect(executor.ran).toEqual([]);
   });
 
   it('turns a GitHub outage into an error (not a refusal) with nothing run', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
     github.failReads = true;
     const report = await runMergePhase(push(), deps());
-    expect(report.outcome).toMatchObject({ decision: 'error', reasonCode: 'github-unavailable', message: expect.stringMatching(/HTTP 502.*|nothing ran/) });
+    expect(report.outcome).toEqual({
+      decision: 'error',
+      reasonCode: 'github-unavailable',
+      message: `Could not find the pull request merged by ${MERGE.slice(0, 7)} on GitHub, so nothing ran: HTTP 502 from api.github.com`,
+    });
+    expect(executor.ran).toEqual([]);
+  });
+});
+
+describe('runMergePhase for a PR without a plan comment (fork PRs: the PR phase cannot write one)', () => {
+  it('compares with the digest at the approved head commit, runs, and says which comparison it made', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) }, { planDigests: null, fork: true });
+    const report = await runMergePhase(push(), deps());
+    expect(report.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
+    expect(report.pullRequests[0]!.runbooks[0]!.digestCheck).toEqual({ against: 'head-commit', headSha: HEAD });
+    expect(github.reads).toEqual(expect.arrayContaining([`${HEAD}:${CONFIG_PATH}`, `${HEAD}:runbooks/a.yml`]));
+    expect(executor.ran).toEqual(['echo a']);
+  });
+
+  it('refuses when the runbook or its config at merge differs from the approved head', async () => {
+    const text = runbookYaml(['echo a']);
+    await seedMergedPr({ 'runbooks/a.yml': text }, { planDigests: null, fork: true, atHead: { [CONFIG_PATH]: configYaml({ targets: SSM_TARGET, required: 2 }), 'runbooks/a.yml': text } });
+    const report = await runMergePhase(push(), deps({ executors: createExecutorFactory({ local: () => executor }) }));
+    // Approvals first: the merge config asks for one, so the digest gate decides.
+    expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'digest-mismatch' });
+    expect(report.outcome.message).toMatch(/^runbooks\/a\.yml: content digest sha256:[0-9a-f]{12}… at merge differs from sha256:[0-9a-f]{12}… computed at the approved head aaaaaaa \(the PR has no plan comment/);
+    expect(executor.ran).toEqual([]);
+  });
+
+  it('refuses when the runbook cannot be checked at the head', async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) }, { planDigests: null, atHead: { [CONFIG_PATH]: configText } });
+    const report = await runMergePhase(push(), deps());
+    expect(report.outcome).toMatchObject({
+      decision: 'refuse',
+      reasonCode: 'digest-mismatch',
+      message: 'runbooks/a.yml: the PR has no opsgate plan comment, and the digest at the approved head aaaaaaa cannot be computed: runbooks/a.yml does not exist at aaaaaaa. Nothing ran. Open a new PR so the PR phase shows reviewers its plan.',
+    });
     expect(executor.ran).toEqual([]);
   });
 });
 
 describe('runMergePhase on cancellation', () => {
   it('stops the step in flight, records the cancellation, and starts no later runbook', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a', {}, ['echo 1', 'sleep 100', 'echo never']), 'runbooks/b.yml': runbookText('b') });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo 1', 'sleep 100', 'echo never']), 'runbooks/b.yml': runbookYaml(['echo b']) });
     const controller = new AbortController();
     void executor.waiting.then(() => controller.abort(new Error('cancelled (SIGINT)')));
     const report = await runMergePhase(push(), deps({ signal: controller.signal }));
@@ -267,29 +352,31 @@ describe('runMergePhase on cancellation', () => {
     expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'cancelled' });
     const [a, b] = report.pullRequests[0]!.runbooks;
     expect(a!.steps!.map((s) => s.status)).toEqual(['succeeded', 'cancelled', 'not-run']);
-    expect(b!.outcome).toMatchObject({ reasonCode: 'cancelled', message: expect.stringMatching(/cancelled before it started/) });
+    expect(b!.outcome).toEqual({ decision: 'refuse', reasonCode: 'cancelled', message: 'runbooks/b.yml did not run: the job was cancelled before it started.' });
     expect(executor.ran).toEqual(['echo 1', 'sleep 100']);
     expect(audit.events.slice(-2)).toEqual(['runbooks/a.yml:step.finished:1:cancelled', 'runbooks/a.yml:run.finished:cancelled']);
-    // A cancelled run is never resumed: the next attempt sees it as interrupted.
+    // A cancelled run is never resumed: the next attempt runs nothing of it.
     const next = await runMergePhase(push(), deps({ runId: '1000-2' }));
-    expect(next.outcome.reasonCode).toBe('interrupted-earlier');
+    expect(next.pullRequests[0]!.runbooks[0]!.outcome.decision).not.toBe('proceed');
+    expect(executor.ran).toEqual(['echo 1', 'sleep 100']);
   });
 });
 
 describe('a push with several merges (merge queue, fast-forward)', () => {
   it('runs every PR whose merge commit was pushed, in merge order, each with its own result', async () => {
-    seedMergedPr({ 'runbooks/a.yml': runbookText('a') });
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
     const earlier = 'e'.repeat(40);
-    github.pulls.set(9, { ...github.pulls.get(12)!, number: 9, mergeCommitSha: earlier, headSha: 'b'.repeat(40) });
+    const nineHead = 'b'.repeat(40);
+    github.pulls.set(9, { ...github.pulls.get(12)!, number: 9, mergeCommitSha: earlier, headSha: nineHead });
     github.prsByCommit.set(earlier, [9]);
     github.prsByCommit.set('f'.repeat(40), [12, 3]); // a feature commit of #12 that also appears in old #3
     github.pulls.set(3, { ...github.pulls.get(12)!, number: 3, mergeCommitSha: '3'.repeat(40) });
     github.files.set(9, [{ path: 'runbooks/nine.yml', status: 'added' }]);
-    const nine = runbookText('nine');
+    const nine = runbookYaml(['echo nine']);
     github.setFile('runbooks/nine.yml', earlier, nine);
-    github.setFile('.github/opsgate.yml', earlier, configText);
-    github.reviews.set(9, [{ id: 90, user: 'bob', state: 'APPROVED', commitId: 'b'.repeat(40), submittedAt: null }]);
-    await github.upsertStickyComment(9, '<!-- opsgate:plan -->', `<!-- opsgate:digest path=runbooks/nine.yml ${digestOfText('runbooks/nine.yml', nine)} head=${'b'.repeat(40)} -->`);
+    github.setFile(CONFIG_PATH, earlier, configText);
+    github.reviews.set(9, [{ id: 90, user: 'bob', state: 'APPROVED', commitId: nineHead, submittedAt: null }]);
+    await github.upsertStickyComment(9, '<!-- opsgate:plan -->', planCommentBody({ 'runbooks/nine.yml': await digestOf('runbooks/nine.yml', nine, configText) }, nineHead));
     const report = await runMergePhase(push({ commitIds: [earlier, 'f'.repeat(40), MERGE] }), deps());
     expect(report.pullRequests.map((p) => [p.number, p.outcome.reasonCode])).toEqual([[9, 'ok'], [12, 'ok']]);
     expect(executor.ran).toEqual(['echo nine', 'echo a']);

@@ -61,7 +61,7 @@ describe('runSteps', () => {
     expect(result.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
     expect(executor.ran).toEqual(['One', 'Two']);
     expect(audit.types().filter((t) => t !== 'step.output')).toEqual([
-      'run.started', 'target.resolved', 'step.started', 'step.finished', 'flush', 'step.started', 'step.finished', 'flush', 'run.finished', 'flush',
+      'run.started', 'target.resolved', 'step.started', 'flush', 'step.finished', 'flush', 'step.started', 'flush', 'step.finished', 'flush', 'run.finished', 'flush',
     ]);
     const started = audit.events.find((e) => e.type === 'step.started');
     expect(started?.type === 'step.started' && started.info.command).toBe('echo ***');
@@ -92,11 +92,11 @@ describe('runSteps', () => {
     expect((await runSteps(input)).outcome.reasonCode).toBe('step-timed-out');
   });
 
-  it('refuses with audit-unavailable and runs nothing when run.started cannot be written', async () => {
+  it('errors with audit-unavailable (an outage, not a refusal) and runs nothing when run.started cannot be written', async () => {
     const { input, audit, executor } = setup([shell(0, 'A', 'a')], { A: async () => ok });
     audit.failAt.runStarted = 1;
     const result = await runSteps(input);
-    expect(result.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'audit-unavailable' });
+    expect(result.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable' });
     expect(executor.prepared).toBe(0);
     expect(executor.ran).toEqual([]);
     expect(result.steps[0]!.status).toBe('skipped');
@@ -175,11 +175,20 @@ describe('runSteps', () => {
 
   it('stops before the next step when the end-of-step flush fails', async () => {
     const { input, audit, executor } = setup([shell(0, 'A', 'a'), shell(1, 'B', 'b')], { A: async () => ok, B: async () => ok });
-    audit.failAt.flush = 1;
+    audit.failAt.flush = 2; // the first flush makes step.started durable; the second ends step A
     const result = await runSteps(input);
     expect(result.outcome.reasonCode).toBe('audit-unavailable');
     expect(executor.ran).toEqual(['A']);
     expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped']);
+  });
+
+  it('runs no step whose step.started could not be made durable (a kill mid-step must leave it on record)', async () => {
+    const { input, audit, executor } = setup([shell(0, 'A', 'a')], { A: async () => ok });
+    audit.failAt.flush = 1;
+    const result = await runSteps(input);
+    expect(result.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable' });
+    expect(executor.ran).toEqual([]);
+    expect(audit.types()).toEqual(['run.started', 'target.resolved', 'step.started', 'run.finished']);
   });
 
   it('keeps running when the progress printer throws', async () => {
@@ -205,6 +214,32 @@ describe('runSteps', () => {
     expect(result.steps[0]).toMatchObject({ status: 'timed-out' });
     expect(result.steps[0]!.message).toContain('may still be running on the target');
     expect(audit.types().at(-2)).toBe('run.finished');
+  });
+
+  it('errors with audit-unavailable and runs no step when target.resolved cannot be written', async () => {
+    const { input, audit, executor } = setup([shell(0, 'A', 'a')], { A: async () => ok });
+    audit.failAt.targetResolved = 1;
+    const result = await runSteps(input);
+    expect(result.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable' });
+    expect(result.outcome.message).toContain('could not record the resolved target, so nothing ran');
+    expect(executor.ran).toEqual([]);
+    expect(audit.types()).toEqual(['run.started', 'run.finished', 'flush']);
+    expect(executor.disposed).toBe(1);
+  });
+
+  it("lets a step run as long as the executor says it legitimately may (SSM rate control), then stops it", async () => {
+    const never = () => new Promise<never>(() => {});
+    const { input, clock, executor } = setup([shell(0, 'Fleet', 'x', { timeoutSeconds: 5 })], { Fleet: never }, { timeoutGraceMs: 1_000, cancelGraceMs: 1_000 });
+    executor.maxStepDurationMs = () => 60_000;
+    let settled = false;
+    const running = runSteps(input).finally(() => (settled = true));
+    await clock.advance(30_000);
+    // Far past the step's own 5 s timeout (+1 s grace), still inside the executor's 60 s.
+    expect(settled).toBe(false);
+    await clock.advance(35_000);
+    const result = await running;
+    expect(result.steps[0]).toMatchObject({ status: 'timed-out' });
+    expect(result.outcome.reasonCode).toBe('step-timed-out');
   });
 
   it('records a cancellation within the grace period even when the executor never confirms the stop', async () => {

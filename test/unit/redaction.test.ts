@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, MASK } from '../../src/run/redaction.js';
+import { createRedactor, MASK, MIN_SECRET_LENGTH } from '../../src/run/redaction.js';
+import { maskPublished } from '../../src/usecases/merge-report.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -61,6 +62,19 @@ describe('redaction', () => {
       expect(out).toContain(MASK);
       expect(out.length).toBe(text.length - 's3cr3t-pa55'.length + MASK.length);
     }
+  });
+
+  it('masks published text (comment, summary, Slack) with the same threshold as step output', () => {
+    // "abc" is below MIN_SECRET_LENGTH everywhere; the redactor and the publication mask agree.
+    expect(maskPublished('abc and abcd', ['abc', 'abcd'])).toBe(`abc and ${MASK}`);
+    expect(createRedactor({ secrets: ['abc', 'abcd'] }).redact('abc and abcd')).toBe(`abc and ${MASK}`);
+    expect(MIN_SECRET_LENGTH).toBe(4);
+  });
+
+  it('still masks with a pattern that compiles only without the u flag, and skips invalid ones when publishing', () => {
+    // \- is fine in a plain JavaScript RegExp (what config validation checks) but a syntax error with the u flag.
+    expect(createRedactor({ patterns: ['key\\-[0-9]+'] }).redact('key-42 done')).toBe(`${MASK} done`);
+    expect(maskPublished('key-42 (x', [], ['key\\-[0-9]+', '('])).toBe(`${MASK} (x`);
   });
 
   it('returns the same bytes when there is nothing to mask', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESULT_COMMENT_MARKER, formatDuration, renderResultComment } from '../../src/render/result-comment.js';
+import { RESULT_COMMENT_MARKER, formatDuration, renderLocalTranscript, renderResultComment } from '../../src/render/result-comment.js';
 import type { PullRequestReport, RunbookReport } from '../../src/usecases/merge-report.js';
 import { proceed, refuse } from '../../src/run/outcome.js';
 
@@ -70,6 +70,37 @@ describe('renderResultComment', () => {
     const tiny = renderResultComment({ ...report, runbooks: [huge, huge, huge] }, { limit: 1_000 });
     expect(tiny.length).toBeLessThanOrEqual(1_000);
     expect(tiny).toMatch(/cut to fit a GitHub comment/);
+  });
+
+  it('says which comparison proved the digest, and shows the audit chain head', () => {
+    const fork = renderResultComment({
+      ...report,
+      runbooks: [{ ...ran, digestCheck: { against: 'head-commit', headSha: 'b'.repeat(40) }, audit: { ...ran.audit!, chainHead: { seq: 9, sha256: 'c'.repeat(64) } } }],
+    });
+    expect(fork).toContain(`**Digest:** \`sha256:aaaaaaaaaaaa…\` (equal to the digest at the approved head \`bbbbbbb\`; the PR has no plan comment)`);
+    expect(fork).toContain(`**Audit chain head:** event 9, sha256 \`${'c'.repeat(64)}\``);
+    const planned = renderResultComment({ ...report, runbooks: [{ ...ran, digestCheck: { against: 'plan-comment', headSha: 'b'.repeat(40) } }] });
+    expect(planned).toContain("(equal to the plan comment's for `bbbbbbb`)");
+  });
+
+  it('shows per-instance results of a fleet step compactly: grouped by status, failures with exit code', () => {
+    const perTarget = [
+      ...Array.from({ length: 12 }, (_, i) => ({ id: `i-${String(i).padStart(17, '0')}`, status: 'succeeded' as const, exitCode: 0, message: 'exited with code 0' })),
+      { id: 'i-0bad', status: 'failed' as const, exitCode: 2, message: 'exited with code 2' },
+      { id: 'i-0gone', status: 'error' as const, exitCode: null, message: 'instance i-0gone is not managed by SSM' },
+    ];
+    const body = renderResultComment({ ...report, runbooks: [{ ...ran, steps: [{ ...ran.steps![1]!, perTarget }] }] });
+    const line = body.split('\n').find((l) => l.startsWith('- Step 2 on 14 instances:'))!;
+    expect(line).toContain('✅ 12 succeeded: `i-00000000000000000`');
+    expect(line).toContain('and 2 more');
+    expect(line).toContain('❌ 1 failed: `i-0bad` (exit 2, exited with code 2)');
+    expect(line).toContain('❌ 1 error: `i-0gone` (instance i-0gone is not managed by SSM)');
+  });
+
+  it('renders a kept local transcript with its hash, size and how much is shown', () => {
+    const text = renderLocalTranscript('runbooks/a.yml', { path: '/tmp/t.jsonl', sha256: 'd'.repeat(64), lines: 10, bytes: 400, tail: '{"seq":9}', tailLines: 1 });
+    expect(text).toContain(`(400 bytes, 10 lines, sha256 \`${'d'.repeat(64)}\`). Below: the last 1 of 10 lines.`);
+    expect(text).toContain('```json\n{"seq":9}\n```');
   });
 
   it('formats durations for people', () => {

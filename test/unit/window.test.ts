@@ -19,6 +19,14 @@ describe('evaluateWindow', () => {
     expect(evaluateWindow({}, new Date()).message).toBe('no run window');
   });
 
+  it('names the YAML keys and never suggests merging again (the merge already happened)', () => {
+    const early = evaluateWindow(window, new Date('2026-11-23T20:00:00Z'));
+    expect(early.message).toBe('the run window opens at 2026-11-23 22:00 UTC (2026-11-24 00:00 +02:00), 2h00m from now (it is 2026-11-23 20:00 UTC), set by `window.not-before`. Nothing ran.');
+    const late = evaluateWindow(window, new Date('2026-11-24T03:00:00Z'));
+    expect(late.message).toBe('the run window closed at 2026-11-24 02:30 UTC (2026-11-24 04:30 +02:00) (it is 2026-11-24 03:00 UTC), set by `window.not-after`. Nothing ran; to run it, open a new PR whose runbook has a later `window.not-after`.');
+    for (const d of [early, late]) expect(d.message).not.toMatch(/merge again|notBefore|notAfter/);
+  });
+
   it('refuses after the window closed', () => {
     const d = evaluateWindow(window, new Date('2026-11-24T02:30:01Z'));
     expect(d.reasonCode).toBe('window-closed');

@@ -2,6 +2,12 @@
 // into a command line); SQL steps go to psql with the rendered script on stdin. Each step runs in its own
 // process group so timeouts and cancellation reach every child, and output is streamed through the awaited
 // listener (back-pressure: the pipe is paused until the listener resolves).
+//
+// Steps do not inherit the runner's credentials: the action's inputs (INPUT_*, which hold the tokens), the
+// runner's ACTIONS_* tokens, GITHUB_TOKEN, the job's AWS credentials and the runner's file commands
+// (GITHUB_OUTPUT, GITHUB_ENV…, through which a step could rewrite the action's outputs) are removed. A step asks
+// for a variable explicitly: a SQL step's database `url-env` is read from the full environment, and values
+// handed in through StepContext.env are kept.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ResolvedTarget, StepContext, StepExecutor, StepResult, StepStatus } from '../../ports/executor.js';
@@ -12,14 +18,44 @@ import { BASH_STEP_FLAGS } from '../../run/step-script.js';
 import { connectionEnv } from './pg-connection-env.js';
 
 export interface LocalExecutorOptions {
-  /** Time between SIGTERM and SIGKILL when a step is stopped. */
+  /** Time between SIGTERM and SIGKILL when a step is stopped (default 2 s: a cancelled job has about 5 s in all). */
   killGraceMs?: number;
+}
+
+/** Variables no step inherits (see the header). */
+const WITHHELD_NAMES = new Set([
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'GITHUB_OUTPUT',
+  'GITHUB_ENV',
+  'GITHUB_PATH',
+  'GITHUB_STATE',
+  'GITHUB_STEP_SUMMARY',
+]);
+const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
+
+/** The inherited environment minus the runner's credentials and file commands; `given` is kept as asked. */
+export function stepEnvironment(inherited: NodeJS.ProcessEnv, given: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inherited)) {
+    if (value === undefined || WITHHELD_NAMES.has(name.toUpperCase()) || WITHHELD_PREFIXES.some((p) => name.toUpperCase().startsWith(p))) continue;
+    env[name] = value;
+  }
+  return { ...env, ...given };
 }
 
 interface Launch {
   command: string;
   args: string[];
-  env: Record<string, string | undefined>;
+  env: Record<string, string>;
   cwd?: string;
   stdin?: Buffer;
 }
@@ -28,7 +64,7 @@ export class LocalExecutor implements StepExecutor {
   private readonly killGraceMs: number;
 
   constructor(options: LocalExecutorOptions = {}) {
-    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.killGraceMs = options.killGraceMs ?? 2000;
   }
 
   async prepare(): Promise<ResolvedTarget> {
@@ -49,22 +85,22 @@ export class LocalExecutor implements StepExecutor {
   }
 
   private shellLaunch(step: Step & { kind: 'shell' }, context: StepContext): Launch {
-    return { command: 'bash', args: [...BASH_STEP_FLAGS, '-c', step.run, 'opsgate-step'], env: { ...process.env, ...context.env }, cwd: step.workingDirectory };
+    return { command: 'bash', args: [...BASH_STEP_FLAGS, '-c', step.run, 'opsgate-step'], env: stepEnvironment(process.env, context.env), cwd: step.workingDirectory };
   }
 
   private async sqlLaunch(step: SqlStep, context: StepContext): Promise<Launch> {
     const database = context.database;
     if (!database) throw new Error(`SQL step "${step.name}": database "${step.database}" is not resolved`);
     if (database.engine !== 'postgres') throw new Error(`SQL step "${step.name}": engine ${database.engine} is not supported yet`);
-    const env = { ...process.env, ...context.env };
-    const url = env[database.urlEnv];
+    // The database's url-env is the config asking for that variable: read it from everything the step could see.
+    const url = context.env?.[database.urlEnv] ?? process.env[database.urlEnv];
     if (!url) throw new Error(`SQL step "${step.name}": environment variable ${database.urlEnv} (the connection URL of database ${database.name}) is not set`);
     const parsed = await splitPostgresStatements(step.sql);
     if ('error' in parsed) throw new Error(`SQL step "${step.name}" does not parse: ${parsed.error.message}`);
     const fromUrl = connectionEnv(url);
     // A plain postgres:// URL travels as PG* environment variables so the password is not in psql's argv.
     const args = fromUrl ? [...PSQL_ARGS] : [...PSQL_ARGS, `--dbname=${url}`];
-    return { command: 'psql', args, env: { ...env, ...fromUrl }, stdin: renderPsqlScript({ step, statements: parsed.statements }) };
+    return { command: 'psql', args, env: { ...stepEnvironment(process.env, context.env), ...fromUrl }, stdin: renderPsqlScript({ step, statements: parsed.statements }) };
   }
 
   private run(launch: Launch, step: Step, context: StepContext): Promise<StepResult> {

@@ -1,7 +1,9 @@
 // Optional Slack notifications through an incoming webhook: who started what, where, approved by whom, and
-// the outcome. Best effort: a failure is a warning, never a reason to stop or fail the run.
+// the outcome. Best effort: a failure is a warning, never a reason to stop or fail the run. The text goes
+// through the same masking as everything else opsgate publishes (`redact`) before it leaves the runner.
 import type { PullRequestInfo } from '../../ports/github.js';
 import type { RunbookReport } from '../../usecases/merge-report.js';
+import { errorText } from '../../run/error-text.js';
 
 export interface SlackNotifier {
   /** Never throws. `timeoutMs` overrides the default, e.g. short while the job is being cancelled. */
@@ -13,6 +15,8 @@ export interface SlackOptions {
   repository: string;
   workflowRunUrl?: string;
   warn(message: string): void;
+  /** Masks secrets in the message text (the publication mask: secret values and policy.redact patterns). */
+  redact(text: string): string;
   /** Injected for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
   timeoutMs?: number;
@@ -36,6 +40,13 @@ export function slackMessage(event: 'start' | 'end', pr: PullRequestInfo, report
   return { text: `${icon} opsgate finished ${what}${where} from ${pull}: ${report.outcome.reasonCode} — ${slackEscape(report.outcome.message)}${run}` };
 }
 
+/** Masks the report's text before it is escaped (escaping could hide a secret) and the finished text again. */
+function maskedMessage(options: SlackOptions, event: 'start' | 'end', pr: PullRequestInfo, report: RunbookReport): { text: string } {
+  const masked: RunbookReport = JSON.parse(JSON.stringify(report), (_key, value: unknown) => (typeof value === 'string' ? options.redact(value) : value)) as RunbookReport;
+  const { text } = slackMessage(event, pr, masked, options.repository, options.workflowRunUrl);
+  return { text: options.redact(text) };
+}
+
 export function createSlackNotifier(options: SlackOptions): SlackNotifier {
   const send = options.fetch ?? fetch;
   return {
@@ -44,12 +55,12 @@ export function createSlackNotifier(options: SlackOptions): SlackNotifier {
         const response = await send(options.webhookUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(slackMessage(event, pr, report, options.repository, options.workflowRunUrl)),
+          body: JSON.stringify(maskedMessage(options, event, pr, report)),
           signal: AbortSignal.timeout(timeoutMs ?? options.timeoutMs ?? 5000),
         });
         if (!response.ok) options.warn(`Slack notification (${event}) was refused: HTTP ${response.status}. The run is not affected.`);
       } catch (error) {
-        options.warn(`Slack notification (${event}) failed: ${error instanceof Error ? error.message : String(error)}. The run is not affected.`);
+        options.warn(options.redact(`Slack notification (${event}) failed: ${errorText(error)}. The run is not affected.`));
       }
     },
   };

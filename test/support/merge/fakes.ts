@@ -1,6 +1,9 @@
 // In-memory fakes of the ports the merge phase uses, for unit tests of the use case. The real adapters are
 // exercised by the e2e tests (GitHub stand-in, moto, local executor).
 import type { AuditLocation, AuditLog, Ledger, LedgerEntry, RunIdentity } from '../../../src/ports/audit.js';
+import { claimRunSlot, type ClaimRecord, type ClaimStore } from '../../../src/audit/claim.js';
+import { combineLedgerEntries, ledgerEntryFromEvents } from '../../../src/audit/ledger-state.js';
+import { TranscriptBuilder } from '../../../src/audit/transcript.js';
 import type { StepContext, StepExecutor, StepResult } from '../../../src/ports/executor.js';
 import type { ChangedFile, CommentRef, GitHubGateway, PullRequestInfo, Review } from '../../../src/ports/github.js';
 import type { Reporter } from '../../../src/ports/reporter.js';
@@ -33,13 +36,20 @@ export class FakeGitHub implements GitHubGateway {
     this.check();
     return (this.prsByCommit.get(sha) ?? []).map((n) => this.pulls.get(n)!);
   }
+  /** Thrown by listPullRequestFiles when set (e.g. TooManyFilesError). */
+  filesError?: Error;
   async listPullRequestFiles(n: number) {
     this.check();
+    if (this.filesError) throw this.filesError;
     return this.files.get(n) ?? [];
   }
+  /** Paths read, as "ref:path" (to show which commit a gate looked at). */
+  reads: string[] = [];
   async readFile(path: string, ref: string) {
     this.check();
-    return this.contents.get(`${ref}:${path}`) ?? null;
+    this.reads.push(`${ref}:${path}`);
+    const text = this.contents.get(`${ref}:${path}`);
+    return text === undefined ? null : new TextEncoder().encode(text);
   }
   async listReviews(n: number) {
     return this.reviews.get(n) ?? [];
@@ -69,9 +79,24 @@ export class FakeGitHub implements GitHubGateway {
 
 interface LedgerRecord {
   identity: RunIdentity;
+  /** For a record a test seeds directly: the step in flight, or the reason code it finished with. */
   inFlight?: { index: number; name: string };
   finished?: string;
+  /** The control events of a transcript written through open(), built by the real TranscriptBuilder. */
+  events?: Record<string, unknown>[];
 }
+
+/** A seeded record as the transcript a real run would have left. */
+function seededEvents(record: LedgerRecord): Record<string, unknown>[] {
+  const builder = new TranscriptBuilder(() => new Date());
+  const lines = builder.runStarted(record.identity, { approvers: [], target: { name: 't', description: 't', members: [] }, title: 'seeded' });
+  if (record.inFlight) lines.push(...builder.stepStarted({ ...record.inFlight, kind: 'shell', command: '' }));
+  if (record.finished) lines.push(...builder.runFinished({ outcome: record.finished === 'ok' ? 'proceed' : 'refuse', reasonCode: record.finished, message: '' }));
+  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const sameRunbook = (a: RunIdentity, b: { repository: string; pullRequest: number | null; runbookDigest: string }) =>
+  a.repository === b.repository && a.pullRequest === b.pullRequest && a.runbookDigest === b.runbookDigest;
 
 /** A clock at a fixed instant whose sleep really waits (the orchestrator's heartbeat sleeps in a loop). */
 export function fixedClock(at: () => Date): Clock {
@@ -85,42 +110,58 @@ export class FakeAudit {
   ledgerFails = false;
   location: AuditLocation = { kind: 'cloudwatch', description: 'CloudWatch Logs /opsgate/audit', consoleUrl: 'https://console.example/stream', insightsUrl: 'https://console.example/insights' };
 
+  /** Claim generations per runbook slot ("repo#pr#digest"), as the CloudWatch claim streams would hold them. */
+  claims = new Map<string, ClaimRecord[]>();
+
+  /** The real rules (ledger-state.ts, claim.ts) over in-memory transcripts, so this fake cannot drift from production. */
   ledger: Ledger = {
-    lookup: async (repository, pr, digest): Promise<LedgerEntry> => {
+    lookup: async (repository, pullRequest, runbookDigest): Promise<LedgerEntry> => {
       if (this.ledgerFails) throw new Error('AccessDeniedException: not authorized to perform logs:DescribeLogStreams');
-      const runs = this.records.filter((r) => r.identity.repository === repository && r.identity.pullRequest === pr && r.identity.runbookDigest === digest);
-      const done = runs.find((r) => r.finished && r.finished !== 'cancelled');
-      if (done) return { state: 'completed', runId: done.identity.runId, reasonCode: done.finished };
-      const broken = runs.find((r) => !r.finished || r.finished === 'cancelled');
-      if (broken) return { state: 'interrupted', runId: broken.identity.runId, stepInFlight: broken.inFlight };
-      return { state: 'never-ran' };
+      return combineLedgerEntries(this.entriesFor({ repository, pullRequest, runbookDigest }));
     },
+    claim: async (identity) => claimRunSlot(this.claimStore(identity), identity, systemClock),
   };
 
+  private entriesFor(expected: { repository: string; pullRequest: number | null; runbookDigest: string }): LedgerEntry[] {
+    return this.records.filter((r) => sameRunbook(r.identity, expected)).map((r) => ledgerEntryFromEvents(r.events ?? seededEvents(r), this.location));
+  }
+
+  private claimStore(identity: RunIdentity): ClaimStore {
+    const key = `${identity.repository}#${identity.pullRequest}#${identity.runbookDigest}`;
+    const generations = this.claims.get(key) ?? [];
+    this.claims.set(key, generations);
+    return {
+      newest: async () => (generations.length ? { generation: generations.length, where: `memory claim ${key}`, record: generations.at(-1)! } : undefined),
+      create: async (generation, record) => (generation === generations.length + 1 ? (generations.push(record), true) : false),
+      holderEntry: async (runId) => this.entriesFor(identity).find((e) => e.runId === runId),
+    };
+  }
+
   open = (identity: RunIdentity): AuditLog => {
-    const record: LedgerRecord = { identity };
-    const push = (e: string) => this.events.push(`${identity.runbookPath}:${e}`);
+    const record: LedgerRecord = { identity, events: [] };
+    const builder = new TranscriptBuilder(() => new Date());
+    const push = (e: string, lines: string[] = []) => {
+      this.events.push(`${identity.runbookPath}:${e}`);
+      for (const line of lines) record.events!.push(JSON.parse(line) as Record<string, unknown>);
+    };
     return {
       location: this.location,
-      runStarted: async () => {
+      runStarted: async (id, info) => {
         this.records.push(record);
-        push('run.started');
+        push('run.started', builder.runStarted(id, info));
       },
       targetResolved: async (target) => {
-        push(`target.resolved:${target.members.join(',')}`);
+        push(`target.resolved:${target.members.join(',')}`, builder.targetResolved(target));
       },
       stepStarted: async (info) => {
-        record.inFlight = { index: info.index, name: info.name };
-        push(`step.started:${info.index}:${info.command}`);
+        push(`step.started:${info.index}:${info.command}`, builder.stepStarted(info));
       },
       stepOutput: async () => undefined,
       stepFinished: async (info) => {
-        record.inFlight = undefined;
-        push(`step.finished:${info.index}:${info.result.status}`);
+        push(`step.finished:${info.index}:${info.result.status}`, builder.stepFinished(info));
       },
       runFinished: async (info) => {
-        record.finished = info.reasonCode;
-        push(`run.finished:${info.reasonCode}`);
+        push(`run.finished:${info.reasonCode}`, builder.runFinished(info));
       },
       flush: async () => undefined,
     };
