@@ -3,7 +3,7 @@ import { evaluateApprovals, requirementFor, type ApprovalSnapshot, type Effectiv
 import { fetchApprovalSnapshot, readBaseApprovalRules } from '../../src/policy/approval-snapshot.js';
 import { DEFAULT_APPROVAL_RULES, stricterApprovals, withStricterApprovals } from '../../src/policy/stricter-policy.js';
 import type { ApprovalRules } from '../../src/policy/approvals.js';
-import { checkDigest } from '../../src/policy/digest-check.js';
+import { compareWithReviewed } from '../../src/usecases/merge-plan-digest.js';
 import {
   TeamMembershipUnreadableError,
   type CommitPeople,
@@ -265,13 +265,29 @@ describe('stricterApprovals (a PR that changes the config is held to the base ru
   });
 });
 
-describe('checkDigest', () => {
+// The last gate of the approval table: what runs must be what was approved (the merge gate turns a failed
+// comparison into reason digest-mismatch; test/e2e/merge-phase-dist.test.ts checks that through the action).
+describe('compareWithReviewed (digest at merge vs what reviewers saw)', () => {
   const d1 = `sha256:${'1'.repeat(64)}`;
   const d2 = `sha256:${'2'.repeat(64)}`;
-  it('passes when equal and refuses with digest-mismatch otherwise', () => {
-    expect(checkDigest(d1, d1)).toEqual({ ok: true });
-    expect(checkDigest(d1, d2)).toMatchObject({ ok: false, reasonCode: 'digest-mismatch' });
-    expect(checkDigest(null, d2)).toMatchObject({ ok: false, reasonCode: 'digest-mismatch' });
+  const path = 'runbooks/fix.yml';
+  const comment = (digest: string, head = HEAD) => `<!-- opsgate:plan -->\n<!-- opsgate:digest path=${path} ${digest} head=${head} -->`;
+  it('passes when the plan comment for the approved head shows the same digest', () => {
+    expect(compareWithReviewed({ against: 'plan-comment', body: comment(d1) }, path, d1, HEAD)).toEqual({ ok: true, comparison: { against: 'plan-comment', headSha: HEAD } });
+  });
+  it('refuses a digest that changed after review, naming both digests', () => {
+    const verdict = compareWithReviewed({ against: 'plan-comment', body: comment(d1) }, path, d2, HEAD);
+    expect(verdict).toMatchObject({ ok: false });
+    expect(!verdict.ok && verdict.message).toContain(`${d2.slice(0, 19)}… differs from the ${d1.slice(0, 19)}…`);
+  });
+  it('refuses a plan comment written for an older head', () => {
+    const verdict = compareWithReviewed({ against: 'plan-comment', body: comment(d1, OLD) }, path, d1, HEAD);
+    expect(!verdict.ok && verdict.message).toContain(`not for the approved head ${HEAD.slice(0, 7)}`);
+  });
+  it('without a plan comment, compares with the digest computed at the approved head', () => {
+    expect(compareWithReviewed({ against: 'head-commit', headSha: HEAD, digest: d1 }, path, d1, HEAD)).toMatchObject({ ok: true, comparison: { against: 'head-commit' } });
+    expect(compareWithReviewed({ against: 'head-commit', headSha: HEAD, digest: d1 }, path, d2, HEAD)).toMatchObject({ ok: false });
+    expect(compareWithReviewed({ against: 'head-commit', headSha: HEAD, missing: 'not found' }, path, d1, HEAD)).toMatchObject({ ok: false });
   });
 });
 
