@@ -1,190 +1,175 @@
-// EcsExecutor end to end: real @aws-sdk/client-ecs against the ECS API stand-in (requests validated
-// against the ECS model), the native data channel against the agent simulator, commands in a real pty.
+// EcsExecutor on the simulator: real @aws-sdk/client-ecs against the ECS stand-in (requests checked against
+// the ECS model), the native data channel against the agent simulator, steps run detached on this machine.
+// Side effects (pid files, counters) prove what ran and what was stopped.
 import { createHash } from 'node:crypto';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'shell-quote';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EcsExecutor } from '../../src/adapters/aws/ecs-executor.js';
-import { systemClock } from '../../src/ports/clock.js';
-import type { StepContext } from '../../src/ports/executor.js';
-import type { Database, EcsTarget, ShellStep, SqlStep } from '../../src/runbook/model.js';
-import { startAgentServer, type AgentServer } from '../support/ecs-simulator/agent-server.js';
-import { startEcsApi, type EcsApi } from '../support/ecs-simulator/ecs-api.js';
+import type { Database, SqlStep } from '../../src/runbook/model.js';
+import { APP_RUNTIME_ID, removeRunDirectory, runOnExecutor, shellStep, startSimulator, TASK_ARN, type Simulator } from '../support/ecs-simulator/harness.js';
+import { REMOTE_ROOT } from '../../src/adapters/aws/ecs/runner-command.js';
 import { createKmsStandin } from '../support/kms-standin.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
-const CLUSTER = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
-const TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef';
-const target: EcsTarget = { kind: 'ecs', name: 'app', cluster: 'prod', service: 'api', container: 'app' };
 const database: Database = { name: 'main', engine: 'postgres', target: 'app', urlEnv: 'OPSGATE_TEST_DB_URL' };
-
-let postgres: TestPostgres;
-let agent: AgentServer;
-let api: EcsApi;
 const kms = createKmsStandin();
+const scratch = mkdtempSync(join(tmpdir(), 'opsgate-ecs-exec-'));
+let postgres: TestPostgres;
+let sim: Simulator;
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  agent = await startAgentServer({
-    containerEnv: { OPSGATE_TEST_DB_URL: postgres.url },
-    kmsDecrypt: (blob, context) => kms.decrypt(blob, context),
-  });
-  api = await startEcsApi({
-    agent,
-    tasks: [
-      {
-        taskArn: TASK,
-        clusterArn: CLUSTER,
-        lastStatus: 'RUNNING',
-        enableExecuteCommand: true,
-        containers: [
-          { name: 'sidecar', runtimeId: 'aaaa-1', agentStatus: 'RUNNING' },
-          { name: 'app', runtimeId: '0123456789abcdef0123456789abcdef-2531612879', agentStatus: 'RUNNING' },
-        ],
-      },
-    ],
-  });
+  sim = await startSimulator({ containerEnv: { OPSGATE_TEST_DB_URL: postgres.url }, kmsDecrypt: (blob, context) => kms.decrypt(blob, context) });
 }, 120_000);
 afterAll(async () => {
-  await api?.close();
-  await agent?.close();
+  await sim?.close();
   await postgres?.stop();
+  expect(sim.api.violations).toEqual([]);
 });
 
-function ecsClient(): ECSClient {
-  return new ECSClient({
-    region: 'eu-west-1',
-    endpoint: api.endpoint,
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
-}
-
-function shell(run: string): ShellStep {
-  return { kind: 'shell', name: 'step', index: 0, timeoutSeconds: 60, continueOnError: false, run };
-}
-
-async function run(step: ShellStep | SqlStep, executor = new EcsExecutor(target, { ecs: ecsClient(), clock: systemClock })) {
-  const chunks: Buffer[] = [];
-  const context: StepContext = {
-    runId: 'run-1',
-    database,
-    signal: new AbortController().signal,
-    onOutput: async (_stream, chunk) => void chunks.push(Buffer.from(chunk)),
-  };
-  await executor.prepare(context.signal);
-  const result = await executor.runStep(step, context);
-  await executor.dispose();
-  return { result, output: Buffer.concat(chunks) };
-}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const pidOf = (file: string) => Number(readFileSync(file, 'utf8').trim());
+const runDirectoryGone = (runId: string) => !existsSync(`${REMOTE_ROOT}/run-${runId}`);
 
 describe('EcsExecutor on the simulator', () => {
-  it('prepare picks the running task and the named container', async () => {
-    const resolved = await new EcsExecutor(target, { ecs: ecsClient(), clock: systemClock }).prepare(new AbortController().signal);
-    expect(resolved.members).toEqual([TASK]);
-    expect(resolved.description).toContain('container app');
+  it('prepare picks the running task of the service and the named container', async () => {
+    const resolved = await sim.executor().prepare(new AbortController().signal);
+    expect(resolved.members).toEqual([TASK_ARN]);
+    expect(resolved.description).toBe('ECS task 0123456789abcdef0123456789abcdef (container app) in cluster prod');
   });
 
   it.each([
-    ['exit 0', 0, 'succeeded'],
-    ['echo out; exit 1', 1, 'failed'],
-    ['exit 3', 3, 'failed'],
-    ['no-such-command-xyz', 127, 'failed'],
-    ['kill -TERM $$', 143, 'failed'],
-  ])('exit status of %s is exact', async (script, code, status) => {
-    const { result } = await run(shell(script));
-    expect(result).toMatchObject({ status, exitCode: code });
-    if (code === 143) expect(result.message).toMatch(/killed by signal 15 \(SIGTERM\)/);
+    ['exit 0', 0, 'succeeded', 'exited with code 0'],
+    ['echo out; exit 1', 1, 'failed', 'exited with code 1'],
+    ['exit 3', 3, 'failed', 'exited with code 3'],
+    ['no-such-command-xyz', 127, 'failed', 'exited with code 127 (command not found)'],
+    ['kill -TERM $$', 143, 'failed', 'killed by signal 15 (SIGTERM) (exit status 143)'],
+    ['kill -KILL $$', 137, 'failed', 'killed by signal 9 (SIGKILL) (exit status 137)'],
+  ])('exit status of `%s` is exact', async (script, code, status, message) => {
+    const run = await runOnExecutor(sim.executor(), shellStep(script));
+    expect(run.result).toEqual({ status, exitCode: code, message });
+    expect(runDirectoryGone(run.runId)).toBe(true);
   });
 
-  it('a step over its timeout is reported as timed-out and the session is closed', async () => {
-    const step = { ...shell('echo started; sleep 30; echo never'), timeoutSeconds: 1 };
-    const { result, output } = await run(step);
-    expect(result).toMatchObject({ status: 'timed-out', exitCode: null });
-    expect(output.toString()).toBe('started\n');
-  });
-
-  it('output is byte for byte: non-ASCII, no \\r\\n rewriting, no echo, marker removed', async () => {
-    const { result, output } = await run(shell("printf 'héllo\\nwörld ✓\\n\\tlast line without newline'"));
-    expect(result.exitCode).toBe(0);
-    expect(output.toString('utf8')).toBe('héllo\nwörld ✓\n\tlast line without newline');
+  it('stdout and stderr come back apart and byte for byte: non-ASCII, invalid UTF-8, no \\r\\n, no echo', async () => {
+    const run = await runOnExecutor(sim.executor(), shellStep("printf 'héllo\\nwörld ✓\\n\\tno newline'; printf 'warn ✗\\n' >&2; printf '\\377\\376raw\\n'"));
+    expect(run.result.exitCode).toBe(0);
+    expect(run.stdout.equals(Buffer.concat([Buffer.from('héllo\nwörld ✓\n\tno newline'), Buffer.from([0xff, 0xfe]), Buffer.from('raw\n')]))).toBe(true);
+    expect(run.stderr.toString('utf8')).toBe('warn ✗\n');
   });
 
   it('10 MB of output arrives complete and in order', async () => {
-    const { result, output } = await run(shell('for i in $(seq 1 10); do head -c 1048576 /dev/zero | tr "\\0" "a"; done; seq 1 1000'));
+    const run = await runOnExecutor(sim.executor(), shellStep('for i in $(seq 1 10); do head -c 1048576 /dev/zero | tr "\\0" "a"; done; seq 1 1000'));
     const expected = Buffer.concat([Buffer.alloc(10 * 1048576, 'a'), Buffer.from(Array.from({ length: 1000 }, (_, i) => `${i + 1}\n`).join(''))]);
-    expect(result.exitCode).toBe(0);
-    expect(output.length).toBe(expected.length);
-    expect(createHash('sha256').update(output).digest('hex')).toBe(createHash('sha256').update(expected).digest('hex'));
-  }, 90_000);
+    expect(run.result.exitCode).toBe(0);
+    expect(run.stdout.length).toBe(expected.length);
+    expect(createHash('sha256').update(run.stdout).digest('hex')).toBe(createHash('sha256').update(expected).digest('hex'));
+  }, 120_000);
 
-  it('with 1% of frames dropped, duplicated and reordered the step output and exit code are exact', async () => {
-    const faulty = await startAgentServer({ faults: { dropRate: 0.01, duplicateRate: 0.01, reorderRate: 0.01, seed: 11 } });
-    const faultyApi = await startEcsApi({ agent: faulty, tasks: api.options.tasks });
-    try {
-      const client = new ECSClient({ region: 'eu-west-1', endpoint: faultyApi.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
-      const { result, output } = await run(shell('seq 1 100000; exit 3'), new EcsExecutor(target, { ecs: client, clock: systemClock }));
-      expect(result).toMatchObject({ status: 'failed', exitCode: 3 });
-      expect(output.toString() === Array.from({ length: 100000 }, (_, i) => `${i + 1}\n`).join('')).toBe(true);
-      expect(faulty.totalStarts()).toBe(1);
-      expect(faulty.faultCounts.dropped * faulty.faultCounts.duplicated * faulty.faultCounts.reordered).toBeGreaterThan(0);
-    } finally {
-      await faultyApi.close();
-      await faulty.close();
-    }
-  }, 60_000);
+  it('a step past its timeout is interrupted in the container (SIGINT to its process group) and reported timed-out', async () => {
+    const pidFile = join(scratch, 'timeout.pid');
+    const run = await runOnExecutor(sim.executor(), shellStep(`echo started; echo $$ > ${pidFile}; sleep 30; echo never`, { timeoutSeconds: 2 }));
+    expect(run.result).toEqual({ status: 'timed-out', exitCode: 130, message: "timed out after 2 s: sent SIGINT to the step's process group; it stopped (killed by signal 2 (SIGINT) (exit status 130))" });
+    expect(run.stdout.toString()).toBe('started\n');
+    expect(alive(pidOf(pidFile))).toBe(false);
+  });
 
-  it('SQL step runs psql in the container against real PostgreSQL', async () => {
-    const step: SqlStep = {
-      kind: 'sql',
-      name: 'sql',
-      index: 0,
-      timeoutSeconds: 60,
-      continueOnError: false,
-      sql: "SELECT 'ecs-' || 'sql-ok' AS answer;",
-      database: 'main',
-      transaction: true,
-    };
-    const { result, output } = await run(step);
-    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    expect(output.toString()).toContain('ecs-sql-ok');
+  it('cancel: a step that ignores SIGINT is killed with SIGKILL after 1 s, and the message says so', async () => {
+    const pidFile = join(scratch, 'stubborn.pid');
+    const abort = new AbortController();
+    const started = Date.now();
+    const run = await runOnExecutor(sim.executor(), shellStep(`trap '' INT; echo $$ > ${pidFile}; echo ready; while :; do sleep 0.2; done`), {
+      signal: abort.signal,
+      onOutput: async () => void setTimeout(() => abort.abort(), 100),
+    });
+    expect(run.result.status).toBe('cancelled');
+    expect(run.result.exitCode).toBe(137);
+    expect(run.result.message).toBe("cancelled: sent SIGINT to the step's process group; it was still running after 1 s and was killed with SIGKILL (killed by signal 9 (SIGKILL) (exit status 137))");
+    expect(alive(pidOf(pidFile))).toBe(false);
+    console.log(`cancel confirmed ${Date.now() - started} ms after the step started`);
+  });
+
+  it('cancel while the connection is down: a separate `stop` ExecuteCommand interrupts the step', async () => {
+    const pidFile = join(scratch, 'cut-cancel.pid');
+    const abort = new AbortController();
+    const callsBefore = sim.api.calls.length;
+    const run = await runOnExecutor(sim.executor(), shellStep(`echo $$ > ${pidFile}; echo ready; sleep 30`), {
+      signal: abort.signal,
+      onOutput: async () =>
+        void setTimeout(() => {
+          sim.agent.cutAll();
+          abort.abort();
+        }, 50),
+    });
+    expect(run.result).toMatchObject({ status: 'cancelled', exitCode: 130 });
+    const commands = sim.api.calls.slice(callsBefore).filter((c) => c.operation === 'ExecuteCommand').map((c) => (parse(String(c.body['command'])) as string[])[5]);
+    expect(commands).toEqual(['run', 'stop']);
+    expect(alive(pidOf(pidFile))).toBe(false);
+  });
+
+  it('when the audit log rejects output the step is stopped in the container and reported', async () => {
+    const pidFile = join(scratch, 'audit.pid');
+    const run = await runOnExecutor(sim.executor(), shellStep(`echo $$ > ${pidFile}; echo first; sleep 30`), {
+      onOutput: async () => {
+        throw new Error('CloudWatch Logs is unavailable');
+      },
+    });
+    expect(run.result.status).toBe('cancelled');
+    expect(run.result.message).toMatch(/^output could not be recorded \(CloudWatch Logs is unavailable\), so the step was stopped; sent SIGINT.*; its full output stays in task 0123456789abcdef0123456789abcdef \(\/tmp\/opsgate\/run-test-/);
+    expect(alive(pidOf(pidFile))).toBe(false);
+    expect(runDirectoryGone(run.runId)).toBe(false); // kept on purpose: it holds the output the audit log missed
+    removeRunDirectory(run.runId);
+  });
+
+  it('back-pressure: with a stalled audit log at most one window of output leaves the container', async () => {
+    const windowBytes = 1024 * 1024;
+    const before = sim.agent.stats.outputBytes;
+    let stalled = true;
+    let sentWhileStalled = 0;
+    const run = await runOnExecutor(sim.executor(undefined, { tuning: { windowBytes } }), shellStep('head -c 30000000 /dev/zero | tr "\\0" "b"'), {
+      onOutput: async () => {
+        if (!stalled) return;
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        sentWhileStalled = sim.agent.stats.outputBytes - before;
+        stalled = false;
+      },
+    });
+    expect(run.result.exitCode).toBe(0);
+    expect(run.stdout.equals(Buffer.alloc(30_000_000, 'b'))).toBe(true);
+    // The runner stops at the grant: one window plus at most one 256 KiB record and its header.
+    expect(sentWhileStalled).toBeGreaterThan(0);
+    expect(sentWhileStalled).toBeLessThanOrEqual(windowBytes + 262144 + 1024);
+  }, 120_000);
+
+  it('SQL step runs psql in the container against real PostgreSQL; a failing statement exits 3', async () => {
+    const sql = (text: string): SqlStep => ({ kind: 'sql', name: 'sql', index: 1, timeoutSeconds: 60, continueOnError: false, sql: text, database: 'main', transaction: true });
+    const ok = await runOnExecutor(sim.executor(), sql("SELECT 'ecs-' || 'sql-ok' AS answer, 'żółw' AS unicode;"), { database });
+    expect(ok.result).toEqual({ status: 'succeeded', exitCode: 0, message: 'exited with code 0' });
+    expect(ok.stdout.toString()).toMatch(/ecs-sql-ok \| żółw/);
+    const bad = await runOnExecutor(sim.executor(), sql('SELECT * FROM no_such_table;'), { database });
+    expect(bad.result).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(bad.stderr.toString()).toMatch(/relation "no_such_table" does not exist/);
   });
 
   it('KMS on: GenerateDataKey with ecs:<cluster>_<taskId>_<runtimeId>, then the step runs encrypted', async () => {
-    api.options.kmsKeyId = 'alias/ecs-exec';
+    sim.api.options.kmsKeyId = 'alias/ecs-exec';
     try {
-      const executor = new EcsExecutor(target, {
-        ecs: ecsClient(),
-        clock: systemClock,
-        generateDataKey: async (request) => kms.generateDataKey(request),
-      });
-      const { result, output } = await run(shell('echo encrypted-ok'), executor);
-      expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
-      expect(output.toString()).toBe('encrypted-ok\n');
-      expect(kms.generateCalls.at(-1)?.EncryptionContext['aws:ssm:TargetId']).toBe(
-        'ecs:prod_0123456789abcdef0123456789abcdef_0123456789abcdef0123456789abcdef-2531612879',
-      );
+      const executor = sim.executor(undefined, { generateDataKey: async (request) => kms.generateDataKey(request) });
+      const run = await runOnExecutor(executor, shellStep('echo encrypted-ok'));
+      expect(run.result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+      expect(run.stdout.toString()).toBe('encrypted-ok\n');
+      expect(kms.generateCalls.at(-1)?.EncryptionContext['aws:ssm:TargetId']).toBe(`ecs:prod_0123456789abcdef0123456789abcdef_${APP_RUNTIME_ID}`);
     } finally {
-      delete api.options.kmsKeyId;
-    }
-  });
-
-  it('KMS on without a KMS client or permission: clear failure, the command never runs', async () => {
-    api.options.kmsKeyId = 'alias/ecs-exec';
-    kms.denyGenerateDataKey = true;
-    const startsBefore = agent.totalStarts();
-    try {
-      const denied = await run(
-        shell('touch /tmp/opsgate-must-not-run'),
-        new EcsExecutor(target, { ecs: ecsClient(), clock: systemClock, generateDataKey: async (r) => kms.generateDataKey(r) }),
-      );
-      expect(denied.result.status).toBe('error');
-      expect(denied.result.message).toMatch(/KMS GenerateDataKey for key alias\/ecs-exec failed: AccessDeniedException/);
-      const missing = await run(shell('true'));
-      expect(missing.result.message).toMatch(/no KMS client is configured/);
-      expect(agent.totalStarts()).toBe(startsBefore);
-    } finally {
-      delete api.options.kmsKeyId;
-      kms.denyGenerateDataKey = false;
+      delete sim.api.options.kmsKeyId;
     }
   });
 });

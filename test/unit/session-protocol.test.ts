@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionProtocol } from '../../src/adapters/aws/session/session-protocol.js';
 import { decodeMessage, encodeMessage, MessageType, PayloadType } from '../../src/adapters/aws/session/message.js';
-import { buildExecCommand, newExitMarker, splitExitMarker, describeExitCode } from '../../src/adapters/aws/ecs-exec-command.js';
 
 const ID = '00112233-4455-4677-8899-aabbccddeeff';
 
@@ -106,20 +105,5 @@ describe('session protocol state machine', () => {
     await new Promise((r) => setImmediate(r));
     expect(h.closed[0]).toMatch(/requires KMS encryption \(key k1\) but no KMS client/);
     expect(stream(h.sent)).toEqual([]);
-  });
-});
-
-describe('exec command and exit marker', () => {
-  it('never puts step text in the command line, and the marker is split off exactly', () => {
-    const marker = newExitMarker();
-    const command = buildExecCommand("echo 'it''s' $HOME; rm -rf /nope", marker);
-    expect(command).not.toContain('rm -rf');
-    expect(command.startsWith("/bin/bash -c '")).toBe(true);
-    const out = Buffer.concat([Buffer.from('données\n'), Buffer.from(`\x1e${marker.token}:3\x1e`)]);
-    expect(splitExitMarker(out, marker)).toEqual({ body: Buffer.from('données\n'), exitCode: 3 });
-    expect(splitExitMarker(Buffer.from('no marker'), marker).exitCode).toBeNull();
-    expect(splitExitMarker(Buffer.from(`\x1eOPSGATE-EXIT-other:0\x1e`), marker).exitCode).toBeNull();
-    expect(describeExitCode(137)).toBe('killed by signal 9 (SIGKILL) (exit status 137)');
-    expect(describeExitCode(null)).toMatch(/unknown/);
   });
 });

@@ -48,6 +48,11 @@ export interface SessionProtocolOptions {
   newId?: () => string;
 }
 
+/** A data-key provider's own, already user-facing failure (missing permission, no KMS client): kept as is. */
+export class KmsSetupError extends Error {
+  override name = 'KmsSetupError';
+}
+
 type HandshakeAction = { ActionType: string; ActionParameters?: Record<string, unknown> | null };
 
 export class SessionProtocol {
@@ -236,6 +241,7 @@ export class SessionProtocol {
       key = await this.options.dataKeyProvider({ kmsKeyId, ...(challenge !== undefined ? { challenge } : {}) });
     } catch (error) {
       // Fail the session on our side before any command input is sent.
+      if (error instanceof KmsSetupError) throw error;
       throw new Error(`KMS GenerateDataKey for key ${kmsKeyId} failed: ${(error as Error).message}`, { cause: error });
     }
     this.cipher = clientSessionCipher(key.plaintext);
