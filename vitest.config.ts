@@ -6,6 +6,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // Most files wait on servers and subprocesses, not the CPU: three at a time keeps a 2-core CI machine busy
+    // (the 3-minute ECS reconnect test overlaps the rest) without starving the timing-sensitive ones.
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],
