@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TIMER_MS, stepDurationBoundMs, worstCaseRounds } from '../../src/adapters/aws/ssm-limits.js';
+import { MAX_TIMER_MS, rolloutDeliverySeconds, stepDurationBoundMs, worstCaseRounds } from '../../src/adapters/aws/ssm-limits.js';
 import { DEFAULT_POLL_SCHEDULE, pollDelays } from '../../src/adapters/aws/ssm-poll.js';
-import { commandComment } from '../../src/adapters/aws/ssm-send.js';
+import { commandComment, sendCommandInput } from '../../src/adapters/aws/ssm-send.js';
 import { buildTargets, planSends } from '../../src/adapters/aws/ssm-targets.js';
 import type { SsmTarget } from '../../src/runbook/model.js';
 
@@ -24,6 +24,19 @@ describe('rate-control arithmetic', () => {
     expect(bound).toBe((600 + 12 * 60) * 1000);
   });
 
+  it('keeps later rounds deliverable: the delivery window grows by one execution timeout per extra round', () => {
+    expect(rolloutDeliverySeconds(600, 60, 1)).toBe(600);
+    expect(rolloutDeliverySeconds(600, 60, 12)).toBe(600 + 11 * 60);
+    expect(rolloutDeliverySeconds(600, 60, undefined)).toBe(600);
+    expect(rolloutDeliverySeconds(600, 172_800, 100)).toBe(2_592_000);
+    const ids = Array.from({ length: 40 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    const input = sendCommandInput(
+      { target: { kind: 'ssm', name: 'fleet', instanceIds: ids, maxConcurrency: '10', maxErrors: '0' }, commands: ['true'], comment: 'c', deliverySeconds: 600, executionSeconds: 300 },
+      { selector: { InstanceIds: ids }, MaxConcurrency: '10' },
+      '0',
+    );
+    expect(input.TimeoutSeconds).toBe(600 + 3 * 300);
+  });
   it('never hands out a duration setTimeout would overflow on', () => {
     expect(stepDurationBoundMs({ batchSizes: undefined, concurrency: '10', deliverySeconds: 600, executionSeconds: 60, slackMs: 0 })).toBe(MAX_TIMER_MS);
     expect(stepDurationBoundMs({ batchSizes: [50, 50], concurrency: '1', deliverySeconds: 2_592_000, executionSeconds: 172_800, slackMs: 0 })).toBe(MAX_TIMER_MS);

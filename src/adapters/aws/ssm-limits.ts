@@ -30,6 +30,16 @@ export function deliveryTimeoutSeconds(configured: number | undefined): number {
   return clamp(Math.round(configured ?? DEFAULT_DELIVERY_TIMEOUT_S), MIN_DELIVERY_TIMEOUT_S, MAX_DELIVERY_TIMEOUT_S);
 }
 
+/**
+ * SendCommand's TimeoutSeconds for one batch. SSM lets a whole command live for the delivery timeout plus one
+ * execution timeout, then marks invocations still pending as Delivery Timed Out; with rate control the last
+ * round starts only after the earlier ones, so the window grows by one execution timeout per extra round.
+ */
+export function rolloutDeliverySeconds(deliverySeconds: number, executionSeconds: number, rounds: number | undefined): number {
+  const extra = rounds === undefined ? 0 : Math.max(0, rounds - 1) * executionSeconds;
+  return clamp(deliverySeconds + extra, MIN_DELIVERY_TIMEOUT_S, MAX_DELIVERY_TIMEOUT_S);
+}
+
 export function executionTimeoutSeconds(step: Step): number {
   return clamp(Math.ceil(step.timeoutSeconds), 1, MAX_EXECUTION_TIMEOUT_S);
 }

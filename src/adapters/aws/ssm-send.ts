@@ -4,6 +4,7 @@ import { SendCommandCommand, type SendCommandCommandInput, type SSMClient } from
 import type { SsmTarget } from '../../runbook/model.js';
 import type { StepContext } from '../../ports/executor.js';
 import { errorText } from '../../run/error-text.js';
+import { rolloutDeliverySeconds, worstCaseRounds } from './ssm-limits.js';
 import type { SendBatch } from './ssm-targets.js';
 
 const COMMENT_MAX_CODE_POINTS = 100;
@@ -28,7 +29,7 @@ export function sendCommandInput(settings: SendSettings, batch: SendBatch, maxEr
     DocumentName: 'AWS-RunShellScript',
     ...batch.selector,
     Comment: settings.comment,
-    TimeoutSeconds: settings.deliverySeconds,
+    TimeoutSeconds: rolloutDeliverySeconds(settings.deliverySeconds, settings.executionSeconds, roundsOf(batch)),
     MaxConcurrency: batch.MaxConcurrency,
     MaxErrors: maxErrors,
     // No workingDirectory parameter: the step script changes directory itself (a relative one would apply twice).
@@ -37,6 +38,12 @@ export function sendCommandInput(settings: SendSettings, batch: SendBatch, maxEr
       ? { CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: target.outputLogGroup } }
       : {}),
   };
+}
+
+/** Rounds of MaxConcurrency instances the batch needs, when its size is known before sending. */
+function roundsOf(batch: SendBatch): number | undefined {
+  const size = 'InstanceIds' in batch.selector ? batch.selector.InstanceIds.length : undefined;
+  return worstCaseRounds(batch.MaxConcurrency, size);
 }
 
 export type SendOutcome = { commandId: string } | { error: string };
