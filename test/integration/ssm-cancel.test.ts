@@ -26,15 +26,20 @@ afterEach(() => {
 });
 
 const executor = (target: SsmTarget) => createSsmExecutor({ ssm, target, sleep: systemClock.sleep });
-const abortAfter = (ms: number): AbortSignal => {
+/** Aborts once each instance runs the step's next command and has printed `text` (never on a timer). */
+function abortOncePrinted(text: string, instances: string[]): AbortSignal {
   const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error('cancelled by the user')), ms);
+  const earlier = new Set(sim.commands.keys());
+  const printed = instances.map((id) =>
+    sim.whenInvocation((inv, command) => !earlier.has(command.id) && inv.instanceId === id && inv.status === 'InProgress' && inv.stdout.includes(text)),
+  );
+  void Promise.all(printed).then(() => controller.abort(new Error('cancelled by the user')));
   return controller.signal;
-};
+}
 const requestsOf = (commandId: string) => sim.requests.filter((r) => r.commandId === commandId);
 
 it('sends CancelCommand when aborted during a sleep that rejects, and keeps the output printed before', async () => {
-  const ctx = collectingContext(abortAfter(1200));
+  const ctx = collectingContext(abortOncePrinted('before', [obedient!]));
   const result = await executor(ssmTarget({ instanceIds: [obedient!] })).runStep(shellStep('echo before; sleep 30; echo after'), ctx);
   expect(result.status).toBe('cancelled');
   expect(result.message).toMatch(/^cancelled; CancelCommand sent; every instance reached a final status/);
@@ -47,7 +52,7 @@ it('sends CancelCommand when aborted during a sleep that rejects, and keeps the 
 });
 
 it('names the instances that ignored the cancel: they may still be running', async () => {
-  const ctx = collectingContext(abortAfter(1200));
+  const ctx = collectingContext(abortOncePrinted('started', [obedient!, stubborn!]));
   const result = await executor(ssmTarget({ instanceIds: [obedient!, stubborn!] })).runStep(shellStep('echo started; sleep 20'), ctx);
   expect(result.status).toBe('cancelled');
   expect(result.message).toBe(`cancelled; CancelCommand sent, but SSM gives no guarantee that the script stops: may still be running on: ${stubborn}`);

@@ -25,7 +25,7 @@ beforeAll(async () => {
     ],
     invocationDoesNotExistPolls: 1,
     emptyListCalls: 2,
-    deliveryTimeScale: 100,
+    timeScale: 100, // SSM's clocks: a 30 s delivery timeout takes 0.3 s, a 600 s executionTimeout 6 s
     throttleEvery: 17,
   });
   ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, maxAttempts: 5, credentials });
@@ -40,6 +40,8 @@ afterEach(() => {
 
 const executor = (target: SsmTarget) =>
   createSsmExecutor({ ssm, target, sleep: systemClock.sleep, deliveryTimeoutSeconds: 30, poll: { capMs: 1000 }, consistencyWindowMs: 3000 });
+/** Steps get 600 s: 6 s of the simulator's scaled clock, plenty for these scripts. */
+const step = (run: string, timeoutSeconds = 600) => shellStep(run, timeoutSeconds);
 const sendsFor = (commandIds: string[]) => sim.requests.filter((r) => r.commandId && commandIds.includes(r.commandId));
 const lastCommandId = () => [...sim.commands.keys()].at(-1)!;
 
@@ -48,18 +50,19 @@ describe('SSM executor against the simulator (real SDK client, real step script)
     const ex = executor(ssmTarget({ instanceIds: [single!] }));
     expect((await ex.prepare(never)).members).toEqual([single]);
     const ctx = collectingContext();
-    const result = await ex.runStep(shellStep('echo hello from $SIM_INSTANCE_ID; echo warn >&2'), ctx);
+    const result = await ex.runStep(step('echo hello from $SIM_INSTANCE_ID; echo warn >&2'), ctx);
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
     expect(ctx.out).toBe(`hello from ${single}\n`);
     expect(ctx.err).toBe('warn\n');
     const send = sim.requests.filter((r) => r.operation === 'SendCommand').at(-1)!;
-    expect(send.body.Comment).toBe('opsgate acme/ops#12 step one');
-    expect(send.body.Parameters).toMatchObject({ executionTimeout: ['60'] });
+    // The reference at the end finds the command again if SendCommand's answer is lost.
+    expect(send.body.Comment).toMatch(/^opsgate acme\/ops#12 step one \[send [0-9a-f]{12}\]$/);
+    expect(send.body.Parameters).toMatchObject({ executionTimeout: ['600'] });
   });
 
   it('without an output log group, passes on the truncated 24,000 chars and says there is no full copy', async () => {
     const ctx = collectingContext();
-    const result = await executor(ssmTarget({ instanceIds: [single!] })).runStep(shellStep("head -c 200000 /dev/zero | tr '\\0' x"), ctx);
+    const result = await executor(ssmTarget({ instanceIds: [single!] })).runStep(step("head -c 200000 /dev/zero | tr '\\0' x"), ctx);
     expect(result.status).toBe('succeeded');
     expect(ctx.out).toBe('x'.repeat(24000));
     expect(ctx.err).toMatch(/output truncated: SSM keeps only the first 24,000 .* no full copy was kept \(set output-log-group on target "fleet"/);
@@ -67,14 +70,14 @@ describe('SSM executor against the simulator (real SDK client, real step script)
   });
 
   it('reports exit code 3 as a failure', async () => {
-    const result = await executor(ssmTarget({ instanceIds: [single!] })).runStep(shellStep('echo boom; exit 3'), collectingContext());
+    const result = await executor(ssmTarget({ instanceIds: [single!] })).runStep(step('echo boom; exit 3'), collectingContext());
     expect(result).toMatchObject({ status: 'failed', exitCode: 3 });
     expect(result.message).toMatch(/exited with code 3/);
   });
 
   it('refuses the reboot exit code 194 and reports it as the step’s own code', async () => {
     const ctx = collectingContext();
-    const result = await executor(ssmTarget({ instanceIds: [single!] })).runStep(shellStep('exit 194'), ctx);
+    const result = await executor(ssmTarget({ instanceIds: [single!] })).runStep(step('exit 194'), ctx);
     expect(result).toMatchObject({ status: 'failed', exitCode: 194 });
     expect(result.message).toMatch(/reboot the instance .* opsgate refused it/);
     expect(ctx.err).toMatch(/makes the SSM agent reboot the instance/);
@@ -89,7 +92,7 @@ describe('SSM executor against the simulator (real SDK client, real step script)
   it('reports an instance that never answers as never started (Delivery Timed Out)', async () => {
     const ex = executor(ssmTarget({ instanceIds: [unresponsive!] }));
     await ex.prepare(never); // it reports Online, then never picks the command up
-    const result = await ex.runStep(shellStep('echo never'), collectingContext());
+    const result = await ex.runStep(step('echo never'), collectingContext());
     expect(result.status).toBe('error');
     expect(result.message).toMatch(/never started.*delivery timeout/);
   });
@@ -102,7 +105,7 @@ describe('SSM executor against the simulator (real SDK client, real step script)
   });
 
   it('explains an unmanaged instance id that SendCommand refuses', async () => {
-    const result = await executor(ssmTarget({ instanceIds: [unknown] })).runStep(shellStep('true'), collectingContext());
+    const result = await executor(ssmTarget({ instanceIds: [unknown] })).runStep(step('true'), collectingContext());
     expect(result.status).toBe('error');
     expect(result.message).toMatch(/SendCommand failed, nothing ran: an instance is not managed by SSM or is offline/);
   });
@@ -112,7 +115,7 @@ describe('SSM executor against the simulator (real SDK client, real step script)
     const ex = executor(ssmTarget({ tags: { Role: 'web' } }));
     expect((await ex.prepare(never)).members).toHaveLength(120);
     const ctx = collectingContext();
-    const result = await ex.runStep(shellStep(`sleep 0.05; if [ "$SIM_INSTANCE_ID" = "${failing}" ]; then exit 7; fi; echo ok`), ctx);
+    const result = await ex.runStep(step(`sleep 0.05; if [ "$SIM_INSTANCE_ID" = "${failing}" ]; then exit 7; fi; echo ok`), ctx);
     expect(result.status).toBe('failed');
     expect(result.perTarget).toHaveLength(120);
     const byId = new Map(result.perTarget!.map((t) => [t.id, t]));
@@ -145,7 +148,7 @@ describe('SSM executor against the simulator (real SDK client, real step script)
 
   it('does not read output for an Undeliverable invocation, and reports it', async () => {
     const ctx = collectingContext();
-    const result = await executor(ssmTarget({ instanceIds: [single!, undeliverable!] })).runStep(shellStep('echo hi'), ctx);
+    const result = await executor(ssmTarget({ instanceIds: [single!, undeliverable!] })).runStep(step('echo hi'), ctx);
     const byId = new Map(result.perTarget!.map((t) => [t.id, t]));
     expect(byId.get(undeliverable!)).toMatchObject({ status: 'error', message: expect.stringMatching(/undeliverable/) });
     expect(byId.get(single!)).toMatchObject({ status: 'succeeded' });
@@ -156,12 +159,21 @@ describe('SSM executor against the simulator (real SDK client, real step script)
   });
 
   it('waits through Delayed', async () => {
-    const result = await executor(ssmTarget({ instanceIds: [delayed!] })).runStep(shellStep('echo late'), collectingContext());
+    const result = await executor(ssmTarget({ instanceIds: [delayed!] })).runStep(step('echo late'), collectingContext());
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
   });
 
-  it('was throttled along the way and still answered every call (the SDK retried)', () => {
-    expect(sim.throttled()).toBeGreaterThan(0);
+  it('retries throttled calls, SendCommand included (SSM refused it, so sending it again is safe)', async () => {
+    const ex = executor(ssmTarget({ instanceIds: [single!] }));
+    const throttledBefore = sim.throttled();
+    // Every 17th request is throttled, so 17 calls in a row meet at least one; each must still succeed.
+    for (let i = 0; i < 17; i++) expect((await ex.prepare(never)).members).toEqual([single]);
+    expect(sim.throttled()).toBeGreaterThan(throttledBefore);
+    const sendsBefore = sim.calls.get('SendCommand') ?? 0;
+    sim.injectFault({ operation: 'SendCommand', kind: 'throttle' });
+    const result = await ex.runStep(step('echo once'), collectingContext());
+    expect(result).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(sim.calls.get('SendCommand')).toBe(sendsBefore + 1);
   });
 });
 

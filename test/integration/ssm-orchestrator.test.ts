@@ -81,12 +81,17 @@ it('records the resolved instances before step 1 and every instance’s result i
   expect(perTarget?.map((t) => [t.id, t.status]).sort()).toEqual([[obedient, 'succeeded'], [stubborn, 'succeeded']].sort());
   const output = run.audit.events.filter((e) => e.type === 'step.output').map((e) => (e.type === 'step.output' ? e.text : '')).join('');
   expect(output).toContain(`==> ${obedient} <==\nhello from ${obedient}\n`);
-  expect(sim.requests.find((r) => r.operation === 'SendCommand')?.body.Comment).toBe('opsgate acme/ops#7 greet');
+  expect(sim.requests.find((r) => r.operation === 'SendCommand')?.body.Comment).toMatch(/^opsgate acme\/ops#7 greet \[send [0-9a-f]{12}\]$/);
 });
 
 it('confirms a cancel within the orchestrator’s grace, naming the instance that may still be running', async () => {
+  // SIGINT once both instances run the step and printed (never on a timer: a slow start would cancel too early).
   const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error('SIGINT')), 1500);
+  const earlier = new Set(sim.commands.keys());
+  const printed = [obedient!, stubborn!].map((id) =>
+    sim.whenInvocation((inv, command) => !earlier.has(command.id) && inv.instanceId === id && inv.status === 'InProgress' && inv.stdout.includes('started')),
+  );
+  void Promise.all(printed).then(() => controller.abort(new Error('SIGINT')));
   const run = input([shellStep('echo started; sleep 30', 60, 'slow')], controller.signal);
   const result = await runSteps(run);
   expect(result.outcome.reasonCode).toBe('cancelled');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TIMER_MS, rolloutDeliverySeconds, stepDurationBoundMs, worstCaseRounds } from '../../src/adapters/aws/ssm-limits.js';
+import { MAX_TIMER_MS } from '../../src/ports/clock.js';
+import { rolloutDeliverySeconds, stepDurationBoundMs, worstCaseRounds } from '../../src/adapters/aws/ssm-limits.js';
 import { DEFAULT_POLL_SCHEDULE, pollDelays } from '../../src/adapters/aws/ssm-poll.js';
 import { commandComment, sendCommandInput } from '../../src/adapters/aws/ssm-send.js';
 import { buildTargets, planSends } from '../../src/adapters/aws/ssm-targets.js';
@@ -30,12 +31,14 @@ describe('rate-control arithmetic', () => {
     expect(rolloutDeliverySeconds(600, 60, undefined)).toBe(600);
     expect(rolloutDeliverySeconds(600, 172_800, 100)).toBe(2_592_000);
     const ids = Array.from({ length: 40 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
-    const input = sendCommandInput(
-      { target: { kind: 'ssm', name: 'fleet', instanceIds: ids, maxConcurrency: '10', maxErrors: '0' }, commands: ['true'], comment: 'c', deliverySeconds: 600, executionSeconds: 300 },
-      { selector: { InstanceIds: ids }, MaxConcurrency: '10' },
-      '0',
-    );
+    const settings = { target: target({ instanceIds: ids }), commands: ['true'], origin: undefined, stepName: 's', deliverySeconds: 600, executionSeconds: 300 };
+    const input = sendCommandInput(settings, { selector: { InstanceIds: ids }, MaxConcurrency: '10' }, '0', 'ref');
     expect(input.TimeoutSeconds).toBe(600 + 3 * 300);
+    // A tag target: the rounds come from the instances prepare() found; unknown, the plain delivery timeout.
+    const tags = { ...settings, target: target({ tags: { Role: 'web' } }) };
+    const byTag = { selector: { Targets: [{ Key: 'tag:Role', Values: ['web'] }] }, MaxConcurrency: '10' };
+    expect(sendCommandInput({ ...tags, fleetSize: 40 }, byTag, '0', 'ref').TimeoutSeconds).toBe(600 + 3 * 300);
+    expect(sendCommandInput(tags, byTag, '0', 'ref').TimeoutSeconds).toBe(600);
   });
   it('never hands out a duration setTimeout would overflow on', () => {
     expect(stepDurationBoundMs({ batchSizes: undefined, concurrency: '10', deliverySeconds: 600, executionSeconds: 60, slackMs: 0 })).toBe(MAX_TIMER_MS);
@@ -74,6 +77,12 @@ describe('commandComment', () => {
     const comment = commandComment({ repository: 'acme/ops', pullRequest: 12 }, '🚀'.repeat(120));
     expect(Array.from(comment)).toHaveLength(100);
     expect(comment.endsWith('🚀')).toBe(true);
+  });
+  it('always keeps the send reference whole at the end, however long the step name', () => {
+    expect(commandComment({ repository: 'acme/ops', pullRequest: 12 }, 'restart api', '0123456789ab')).toBe('opsgate acme/ops#12 restart api [send 0123456789ab]');
+    const comment = commandComment({ repository: 'acme/ops', pullRequest: 12 }, '🚀'.repeat(120), '0123456789ab');
+    expect(Array.from(comment)).toHaveLength(100);
+    expect(comment.endsWith('🚀 [send 0123456789ab]')).toBe(true);
   });
 });
 

@@ -39,7 +39,7 @@ export function createSsmExecutor(options: SsmExecutorOptions): StepExecutor {
     consistencyWindowMs: options.consistencyWindowMs ?? DEFAULT_CONSISTENCY_WINDOW_MS,
     now: () => Date.now(),
   };
-  /** Instances prepare() found for a tag target: the fleet size for the duration bound. */
+  /** Instances prepare() found for a tag target: the fleet size for the duration bound and the delivery timeout. */
   let resolvedCount: number | undefined;
   return {
     async prepare(signal) {
@@ -47,7 +47,8 @@ export function createSsmExecutor(options: SsmExecutorOptions): StepExecutor {
       resolvedCount = resolved.members.length > 0 ? resolved.members.length : undefined;
       return resolved;
     },
-    runStep: (step, context) => runSsmStep(step, context, deps),
+    // A tag target's rounds come from what prepare() found; a resource group's are unknown before sending.
+    runStep: (step, context) => runSsmStep(step, context, { ...deps, fleetSize: resolvedCount }),
     maxStepDurationMs(step: Step): number {
       const plan = planSends(target);
       const ids = target.instanceIds ?? [];

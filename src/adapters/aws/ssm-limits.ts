@@ -1,16 +1,22 @@
 // Rate-control and timeout arithmetic for SSM Run Command. Pure: no I/O.
 import type { Step } from '../../runbook/model.js';
+// No duration handed out may exceed one timer (src/ports/clock.ts).
+import { MAX_TIMER_MS } from '../../ports/clock.js';
 
 /** SendCommand accepts at most 50 InstanceIds per call. */
 export const MAX_IDS_PER_SEND = 50;
+/**
+ * SSM refuses a document over 64 KB (MaxDocumentSizeExceeded) once the parameters are in it. AWS-RunShellScript's
+ * own content is about 1 KB; opsgate keeps 4 KB for it, so the parameters it sends may take 60 KB.
+ */
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
+export const MAX_PARAMETER_BYTES = MAX_DOCUMENT_BYTES - 4 * 1024;
 /** SendCommand TimeoutSeconds (the delivery timeout) range. */
 const MIN_DELIVERY_TIMEOUT_S = 30;
 const MAX_DELIVERY_TIMEOUT_S = 2_592_000;
 const DEFAULT_DELIVERY_TIMEOUT_S = 600;
 /** AWS-RunShellScript executionTimeout maximum (48 h). */
 const MAX_EXECUTION_TIMEOUT_S = 172_800;
-/** setTimeout overflows past 2^31-1 ms and fires at once, so no duration we hand out may exceed it. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 type Limit = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
 

@@ -1,5 +1,6 @@
 // When to ask SSM again. Intervals grow with the time already waited, so a 300 ms command is seen within about
 // a second and an hour-long one costs a handful of calls. Pure, apart from the injected sleep.
+import { SSM_CANCEL_WAIT_MS } from '../../run/cancel-budget.js';
 
 export interface PollSchedule {
   firstMs: number;
@@ -14,11 +15,11 @@ export interface PollSchedule {
 export const DEFAULT_POLL_SCHEDULE: PollSchedule = { firstMs: 500, factor: 2.5, capMs: 60_000 };
 
 /**
- * After cancellation: poll this often, for at most this long. The job must end within 5 s of SIGINT and the
- * orchestrator waits 2.5 s for a cancelled step, which must leave time to list the instances and read output.
+ * After cancellation: poll this often, for at most this long; the orchestrator's wait for a cancelled step must
+ * still leave time to list the instances and read output (src/run/cancel-budget.ts).
  */
 export const CANCEL_POLL_MS = 250;
-export const CANCEL_WAIT_MS = 1_500;
+export const CANCEL_WAIT_MS = SSM_CANCEL_WAIT_MS;
 
 /** How long SSM may take to show an invocation it has just accepted (eventual consistency). */
 export const DEFAULT_CONSISTENCY_WINDOW_MS = 30_000;

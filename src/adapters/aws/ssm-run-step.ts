@@ -9,11 +9,13 @@ import { errorText } from '../../run/error-text.js';
 import { renderStepScript } from '../../run/step-script.js';
 import { CommandOutputStreams } from './ssm-cloudwatch-output.js';
 import type { SsmInvocation } from './ssm-invocations.js';
-import { executionTimeoutSeconds, stepDurationBoundMs } from './ssm-limits.js';
+import { executionTimeoutSeconds, stepDurationBoundMs, worstCaseRounds } from './ssm-limits.js';
+import { findSentCommand } from './ssm-lookup.js';
 import { emitOutputs } from './ssm-output.js';
 import { OutputWriter } from './ssm-output-writer.js';
-import type { PollSchedule, Sleep } from './ssm-poll.js';
-import { commandComment, sendCommand, sendCommandInput, type SendSettings } from './ssm-send.js';
+import { pause, type PollSchedule, type Sleep } from './ssm-poll.js';
+import { newSendRef, sendCommand, sendCommandInput, sendRefTag, type SendSettings } from './ssm-send.js';
+import { documentSizeProblem } from './ssm-document-size.js';
 import { countsTowardMaxErrors, isTerminal, mapInvocationStatus } from './ssm-status.js';
 import { summarizeStep, type StepReport } from './ssm-summary.js';
 import { planSends, type SendBatch } from './ssm-targets.js';
@@ -29,6 +31,8 @@ export interface SsmStepDeps {
   schedule: PollSchedule;
   consistencyWindowMs: number;
   now: () => number;
+  /** Instances prepare() found for a tag target: how many rounds SSM's delivery timeout must leave room for. */
+  fleetSize?: number;
 }
 
 /** Time allowed after the last instance ends for polling lag and reading its output. */
@@ -50,15 +54,20 @@ export async function runSsmStep(step: Step, context: StepContext, deps: SsmStep
     settings: {
       target: deps.target,
       commands: wrapScriptForSsm(renderStepScript(step, context.database), nonce),
-      comment: commandComment(context.origin, step.name),
+      origin: context.origin,
+      stepName: step.name,
       deliverySeconds: deps.deliverySeconds,
       executionSeconds: executionTimeoutSeconds(step),
+      fleetSize: deps.fleetSize,
     },
     // When the output listener fails (the audit log is down) the step stops like a cancel.
     writer: new OutputWriter(context.onOutput, deps.target.instanceIds?.length !== 1, nonce, () => listenerFailed.abort()),
     stop: AbortSignal.any([context.signal, listenerFailed.signal]),
     report: { perTarget: [], aborted: false, overran: false, cancelSent: false, stillRunning: [], cancelErrors: [], problems: [], notes: [] },
   };
+  // Refused before anything is sent: SSM would refuse the whole document (MaxDocumentSizeExceeded).
+  const tooLarge = documentSizeProblem(step, deps.target, run.settings);
+  if (tooLarge) return { status: 'error', exitCode: null, message: tooLarge, perTarget: [] };
   const sent = await sendBatches(run);
   if (sent === 0 && run.stop.aborted) {
     return { status: 'cancelled', exitCode: null, message: 'cancelled before SendCommand; nothing ran', perTarget: run.report.perTarget };
@@ -66,30 +75,71 @@ export async function runSsmStep(step: Step, context: StepContext, deps: SsmStep
   return summarizeStep(run.report);
 }
 
-/** Sends the batches one after another; returns how many were sent. */
+/** Sends the batches one after another; returns how many SendCommands went out (answered or not). */
 async function sendBatches(run: StepRun): Promise<number> {
   const { target } = run.deps;
   const plan = planSends(target);
   let errors = 0;
+  let answerLost = false;
   for (const [i, batch] of plan.batches.entries()) {
     const overBudget = plan.errorBudget !== undefined && errors > plan.errorBudget;
-    if (run.stop.aborted || overBudget) {
+    if (run.stop.aborted || overBudget || answerLost) {
       run.report.aborted ||= run.stop.aborted;
-      const why = run.stop.aborted ? 'the step was cancelled before this batch was sent' : `max-errors ${target.maxErrors} was reached in an earlier batch`;
+      const why = run.stop.aborted
+        ? 'the step was cancelled before this batch was sent'
+        : answerLost ? 'an earlier SendCommand of this step got no answer' : `max-errors ${target.maxErrors} was reached in an earlier batch`;
       run.report.perTarget.push(...notSent(plan.batches.slice(i), why));
       return i;
     }
     const maxErrors = plan.errorBudget === undefined ? target.maxErrors : String(plan.errorBudget - errors);
-    const sent = await sendCommand(run.deps.ssm, sendCommandInput(run.settings, batch, maxErrors), target);
-    if ('error' in sent) {
-      run.report.problems.push(sent.error);
+    const sent = await sendBatch(run, batch, maxErrors);
+    if ('refused' in sent) {
+      run.report.problems.push(sent.refused);
       run.report.perTarget.push(...notSent(plan.batches.slice(i), 'SendCommand was refused'));
       return i;
     }
+    answerLost = sent.answerLost;
+    if (sent.commandId === undefined) continue;
     const results = await runCommand(run, sent.commandId, batch);
     errors += results.errors;
   }
   return plan.batches.length;
+}
+
+type BatchSend = { refused: string } | { commandId: string | undefined; answerLost: boolean };
+
+/** One SendCommand, sent once; when its answer is lost, the command is looked up by its Comment's reference. */
+async function sendBatch(run: StepRun, batch: SendBatch, maxErrors: string): Promise<BatchSend> {
+  const ref = newSendRef();
+  const sentAt = run.deps.now();
+  const sent = await sendCommand(run.deps.ssm, sendCommandInput(run.settings, batch, maxErrors, ref), run.deps.target);
+  if ('commandId' in sent) return { commandId: sent.commandId, answerLost: false };
+  if ('refused' in sent) return sent;
+  return { commandId: await lookUpUnanswered(run, batch, ref, sentAt, sent.unanswered), answerLost: true };
+}
+
+/** How long SSM's listing gets to show a command it accepted before opsgate looks for it (once). */
+const LOOKUP_DELAY_MS = 5_000;
+
+/** Records what the lookup found; returns the command to follow when SSM did accept it. */
+async function lookUpUnanswered(run: StepRun, batch: SendBatch, ref: string, sentAt: number, cause: unknown): Promise<string | undefined> {
+  const { deps, report } = run;
+  await pause(deps.sleep, Math.min(LOOKUP_DELAY_MS, deps.consistencyWindowMs), run.stop);
+  const found = await findSentCommand(deps.ssm, ref, sentAt);
+  const tag = sendRefTag(ref);
+  const what = `SSM target "${deps.target.name}": SendCommand got no answer (${errorText(cause)}), so the script may have run; opsgate did not send it again`;
+  const check = `before running this step again, look for "${tag}" in the Comment column of Systems Manager > Run Command > Command history`;
+  if ('found' in found) {
+    report.problems.push(`${what}. ListCommands shows SSM accepted it as command ${found.found} (Comment ${tag}); opsgate followed that command, see each instance's result`);
+    return found.found;
+  }
+  const verdict = 'notFound' in found
+    ? `ListCommands shows no command with ${tag} in its Comment sent since ${found.notFound.toISOString()}, so it most likely did not run, but SSM's listing can lag`
+    : `looking it up with ListCommands failed too (${found.failed}), so whether it ran is unknown`;
+  report.problems.push(`${what}. ${verdict}: ${check}`);
+  const ids = 'InstanceIds' in batch.selector ? batch.selector.InstanceIds : [];
+  report.perTarget.push(...ids.map((id) => ({ id, status: 'error' as const, exitCode: null, message: `result unknown: SendCommand got no answer, so the script may have run here (look for ${tag} in the Run Command history)` })));
+  return undefined;
 }
 
 function notSent(batches: SendBatch[], why: string): TargetResult[] {
@@ -124,7 +174,25 @@ async function runCommand(run: StepRun, commandId: string, batch: SendBatch): Pr
   );
   if (streams?.liveError) run.report.notes.push(`live output from CloudWatch group ${group} stopped (${streams.liveError}); the output above was read when each instance ended`);
   recordOutcome(run, commandId, outcome, notes);
+  noteLateRounds(run, batch, outcome);
   return { errors: outcome.invocations.filter(countsTowardMaxErrors).length };
+}
+
+/**
+ * SSM ends a command TimeoutSeconds + executionTimeout after it was sent. opsgate widens TimeoutSeconds by one
+ * execution timeout per extra round when it knows the fleet size before sending (instance ids, tags resolved by
+ * prepare()); for a resource group with a fixed max-concurrency it cannot, and later rounds may never start.
+ */
+function noteLateRounds(run: StepRun, batch: SendBatch, outcome: WaitOutcome): void {
+  const { target } = run.deps;
+  const known = 'InstanceIds' in batch.selector || worstCaseRounds(batch.MaxConcurrency, run.settings.fleetSize) !== undefined;
+  const late = outcome.invocations.filter((inv) => inv.details === 'Delivery Timed Out').length;
+  if (known || late === 0) return;
+  run.report.notes.push(
+    `${late} instance(s) never started, perhaps because their turn under max-concurrency ${batch.MaxConcurrency} came after SSM's deadline for the command ` +
+      `(TimeoutSeconds ${run.settings.deliverySeconds} s + executionTimeout ${run.settings.executionSeconds} s): opsgate did not know how many instances target "${target.name}" has before sending, ` +
+      'so it could not leave room for more rounds. Use a percentage max-concurrency, or tags or instance-ids instead of a resource group',
+  );
 }
 
 function commandBoundMs(run: StepRun, batch: SendBatch, targetCount: number): number {

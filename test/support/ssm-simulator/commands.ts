@@ -1,9 +1,12 @@
-// The simulator's Run Command engine: SendCommand's instance selection, rate control (MaxConcurrency and
-// MaxErrors as SSM applies them), real bash processes per simulated instance, timeouts and CancelCommand.
+// The simulator's Run Command engine: SendCommand's document check and instance selection, rate control
+// (MaxConcurrency and MaxErrors as SSM applies them), real bash processes per simulated instance, timeouts (the
+// delivery timeout, executionTimeout, and the command's own deadline) and CancelCommand.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { AwsJsonError } from '../smithy-validator.js';
+import { checkRunShellScript, type RunShellScriptParameters } from './documents.js';
 import { OutputUploader } from './output-upload.js';
 
 export interface SimInstance {
@@ -22,8 +25,11 @@ export interface SimInstance {
 }
 
 export interface EngineOptions {
-  /** Simulated seconds per real second for the delivery timeout (100 → 30 s becomes 0.3 s). */
-  deliveryTimeScale?: number;
+  /**
+   * Simulated seconds per real second for SSM's clocks: TimeoutSeconds, executionTimeout and the command's
+   * deadline (100 → a 30 s delivery timeout becomes 0.3 s, a 60 s executionTimeout 0.6 s). Scripts run in real time.
+   */
+  timeScale?: number;
   /** How long a 'delayed' instance stays Delayed (default 500 ms). */
   delayedMs?: number;
   /** Where CloudWatchOutputConfig output goes (a client pointed at moto_server); without it, nothing is uploaded. */
@@ -50,6 +56,9 @@ export interface Invocation {
 export interface Command {
   id: string;
   request: Record<string, unknown>;
+  document: RunShellScriptParameters;
+  /** Wall time (Date.now) of the command's deadline: TimeoutSeconds + executionTimeout after it was sent. */
+  expiresAt: number;
   invocations: Invocation[];
   status: string;
   errors: number;
@@ -64,6 +73,8 @@ const IN_FLIGHT = new Set(['InProgress', 'Delayed', 'Cancelling']);
 
 export class CommandEngine {
   readonly commands = new Map<string, Command>();
+  /** 'change' (invocation, command) whenever an invocation changes status or prints output. */
+  readonly events = new EventEmitter();
   /** Wall time (performance.now) when each invocation's process ended: `${commandId}/${instanceId}`. */
   readonly endedAt = new Map<string, number>();
   private readonly awaiting = new Set<Invocation>();
@@ -75,17 +86,41 @@ export class CommandEngine {
 
   send(b: Record<string, unknown>): Command {
     if (b.DocumentName !== 'AWS-RunShellScript') throw new AwsJsonError('InvalidDocument', 'the simulator runs AWS-RunShellScript only');
+    const document = checkRunShellScript(b.Parameters);
     const selected = this.select(b);
     const id = randomUUID();
     const now = Date.now() / 1000;
     const invocation = (inst: SimInstance): Invocation => ({
       commandId: id, instanceId: inst.id, status: 'Pending', details: 'Pending', responseCode: -1, stdout: '', stderr: '', requested: now, polls: 0,
     });
-    const command: Command = { id, request: b, status: 'Pending', errors: 0, requested: now, maxRunning: 0, listCalls: 0, invocations: selected.map(invocation) };
+    const lifetimeS = Number(b.TimeoutSeconds ?? 3600) + document.executionTimeoutSeconds;
+    const command: Command = {
+      id, request: b, document, expiresAt: Date.now() + this.realMs(lifetimeS),
+      status: 'Pending', errors: 0, requested: now, maxRunning: 0, listCalls: 0, invocations: selected.map(invocation),
+    };
     this.commands.set(id, command);
     if (selected.length === 0) command.status = 'Success';
     else this.pump(command);
+    if (selected.length > 0) setTimeout(() => this.expire(command), this.realMs(lifetimeS)).unref();
     return command;
+  }
+
+  /**
+   * SSM's command deadline (TimeoutSeconds + executionTimeout): invocations still Pending, Delayed or InProgress
+   * become Delivery Timed Out. SSM documents only the status; the simulator also stops such a process.
+   */
+  private expire(c: Command): void {
+    for (const inv of c.invocations) {
+      if (inv.status !== 'Pending' && inv.status !== 'Delayed' && inv.status !== 'InProgress') continue;
+      if (inv.child) killGroup(inv.child);
+      this.finish(c, inv, 'TimedOut', 'Delivery Timed Out', -1);
+    }
+    this.pump(c);
+  }
+
+  /** Real milliseconds for simulated seconds. */
+  private realMs(seconds: number): number {
+    return (seconds * 1000) / (this.options.timeScale ?? 1);
   }
 
   cancel(b: Record<string, unknown>): void {
@@ -99,6 +134,7 @@ export class CommandEngine {
       } else if (inv.status === 'InProgress') {
         inv.status = 'Cancelling';
         inv.details = 'Cancelling';
+        this.events.emit('change', inv, c);
         if (inv.child && !this.instances.get(inv.instanceId)?.ignoresCancel) killGroup(inv.child);
       }
     }
@@ -164,37 +200,44 @@ export class CommandEngine {
   /** The instance never picks the command up: Delivery Timed Out after TimeoutSeconds. */
   private awaitDelivery(c: Command, inv: Invocation): void {
     this.awaiting.add(inv);
-    const seconds = Number(c.request.TimeoutSeconds ?? 3600);
     setTimeout(() => {
       if (!this.awaiting.has(inv)) return;
       this.finish(c, inv, 'TimedOut', 'Delivery Timed Out', -1);
       this.pump(c);
-    }, (seconds * 1000) / (this.options.deliveryTimeScale ?? 1)).unref();
+    }, this.realMs(Number(c.request.TimeoutSeconds ?? 3600))).unref();
   }
 
   private run(c: Command, inv: Invocation, inst: SimInstance): void {
     inv.status = 'InProgress';
     inv.details = 'In Progress';
-    const params = c.request.Parameters as Record<string, string[]>;
-    const child = spawn('bash', ['-c', params.commands!.join('\n')], {
-      cwd: params.workingDirectory?.[0] || undefined,
-      env: { ...process.env, ...(inst.env ?? {}), SIM_INSTANCE_ID: inst.id },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    this.events.emit('change', inv, c);
+    let child: ChildProcess;
+    try {
+      child = spawn('bash', ['-c', c.document.commands.join('\n')], {
+        cwd: c.document.workingDirectory,
+        env: { ...process.env, ...(inst.env ?? {}), SIM_INSTANCE_ID: inst.id },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+    } catch (error) {
+      return this.failToStart(c, inv, error);
+    }
+    // A workingDirectory that does not exist: the agent fails the invocation, SendCommand was fine.
+    child.on('error', (error) => this.failToStart(c, inv, error));
     inv.child = child;
     const uploader = this.uploaderFor(c, inv);
     for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream].setEncoding('utf8').on('data', (d: string) => {
+      child[stream]!.setEncoding('utf8').on('data', (d: string) => {
         inv[stream] += d;
         uploader?.append(stream, d);
+        this.events.emit('change', inv, c);
       });
     }
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child);
-    }, Number(params.executionTimeout?.[0] ?? 3600) * 1000);
+    }, this.realMs(c.document.executionTimeoutSeconds));
     child.on('close', (code) => {
       clearTimeout(timer);
       this.endedAt.set(`${c.id}/${inv.instanceId}`, performance.now());
@@ -206,7 +249,15 @@ export class CommandEngine {
     });
   }
 
+  private failToStart(c: Command, inv: Invocation, error: unknown): void {
+    if (TERMINAL.has(inv.status)) return;
+    inv.stderr += `simulator: could not start the commands (workingDirectory ${c.document.workingDirectory ?? '(none)'}): ${String(error)}\n`;
+    this.finish(c, inv, 'Failed', 'Failed', 1);
+    this.pump(c);
+  }
+
   private settle(c: Command, inv: Invocation, code: number | null, timedOut: boolean): void {
+    if (TERMINAL.has(inv.status)) return; // the command's deadline came first
     const ignoredCancel = this.instances.get(inv.instanceId)?.ignoresCancel;
     if (inv.status === 'Cancelling' && !ignoredCancel) this.finish(c, inv, 'Cancelled', 'Cancelled', -1);
     else if (timedOut) this.finish(c, inv, 'TimedOut', 'Execution Timed Out', 124);
@@ -227,6 +278,7 @@ export class CommandEngine {
     inv.status = status;
     inv.details = details;
     inv.responseCode = code;
+    this.events.emit('change', inv, c);
     // SSM's rule: Failed and Execution Timed Out count toward MaxErrors; delivery problems do not.
     if ((status === 'Failed' && details !== 'Undeliverable') || details === 'Execution Timed Out') c.errors += 1;
   }

@@ -1,7 +1,7 @@
 // Loopback SSM Run Command simulator speaking awsJson1_1 (X-Amz-Target: AmazonSSM.*). Every request is checked
 // against the official Smithy model; AWS-RunShellScript commands really run with bash per simulated instance
 // (commands.ts), and the read operations answer as SSM does (views.ts).
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   AwsJsonError,
@@ -11,7 +11,7 @@ import {
   sendAwsJsonError,
   validateInput,
 } from '../smithy-validator.js';
-import { CommandEngine, type Command, type EngineOptions, type SimInstance } from './commands.js';
+import { CommandEngine, type Command, type EngineOptions, type Invocation, type SimInstance } from './commands.js';
 import {
   describeCommand,
   describeInstanceInformation,
@@ -21,7 +21,20 @@ import {
   type ViewOptions,
 } from './views.js';
 
-export type { SimInstance } from './commands.js';
+export type { Invocation, SimInstance } from './commands.js';
+
+/**
+ * A fault for the next request of `operation` (once):
+ * - drop-after-accept: SSM handles the request (SendCommand: the command runs), then the connection closes
+ *   with no answer, as when the response is lost on the way back;
+ * - error-after-accept: handled, then answered 500 InternalServerError;
+ * - drop-before-accept: the connection closes before SSM handles anything;
+ * - throttle: ThrottlingException (nothing handled).
+ */
+export interface Fault {
+  operation: string;
+  kind: 'drop-after-accept' | 'error-after-accept' | 'drop-before-accept' | 'throttle';
+}
 
 const model = loadServiceModel('/work/shared/aws-models/ssm-2014-11-06.json');
 
@@ -51,6 +64,10 @@ export interface SsmSimulator {
   /** Requests answered with ThrottlingException. */
   throttled(): number;
   commands: Map<string, Command>;
+  /** Arms a one-time fault for the next request of an operation. */
+  injectFault(fault: Fault): void;
+  /** Resolves with the first invocation (now or later) for which `predicate` holds; checked on every change. */
+  whenInvocation(predicate: (inv: Invocation, command: Command) => boolean): Promise<Invocation>;
   /** Wall time (performance.now) when each invocation's process ended, keyed `${commandId}/${instanceId}`. */
   endedAt: Map<string, number>;
   close(): Promise<void>;
@@ -82,6 +99,7 @@ export async function startSsmSimulator(options: SimOptions): Promise<SsmSimulat
   const calls = new Map<string, number>();
   let requestCount = 0;
   let throttled = 0;
+  const faults: Fault[] = [];
 
   const handlers = operationHandlers(engine, options);
 
@@ -109,9 +127,24 @@ export async function startSsmSimulator(options: SimOptions): Promise<SsmSimulat
     return answer;
   }
 
+  /** Answers one request, applying an armed fault for its operation. */
+  function respond(res: ServerResponse, operation: string, body: Record<string, unknown>): void {
+    const index = faults.findIndex((f) => f.operation === operation);
+    const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
+    if (fault?.kind === 'drop-before-accept') return void res.socket?.destroy();
+    if (fault?.kind === 'throttle') {
+      throttled += 1;
+      throw new AwsJsonError('ThrottlingException', 'Rate exceeded');
+    }
+    const answer = handle(operation, body);
+    if (fault?.kind === 'drop-after-accept') return void res.socket?.destroy();
+    if (fault?.kind === 'error-after-accept') throw new AwsJsonError('InternalServerError', 'simulated: the request was handled, then the answer failed', 500);
+    sendAwsJson(res, 200, answer);
+  }
+
   const server: Server = createServer((req, res) => {
     readAwsJsonRequest(req, 'AmazonSSM')
-      .then(({ operation, body }) => sendAwsJson(res, 200, handle(operation, body as Record<string, unknown>)))
+      .then(({ operation, body }) => respond(res, operation, body as Record<string, unknown>))
       .catch((error: unknown) => {
         if (error instanceof AwsJsonError) sendAwsJsonError(res, error.type, error.message, error.status);
         else sendAwsJsonError(res, 'InternalServerError', String(error), 500);
@@ -126,10 +159,27 @@ export async function startSsmSimulator(options: SimOptions): Promise<SsmSimulat
     calls,
     throttled: () => throttled,
     commands: engine.commands,
+    injectFault: (fault) => void faults.push(fault),
+    whenInvocation: (predicate) => whenInvocation(engine, predicate),
     endedAt: engine.endedAt,
     close: async () => {
       engine.killAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function whenInvocation(engine: CommandEngine, predicate: (inv: Invocation, command: Command) => boolean): Promise<Invocation> {
+  for (const c of engine.commands.values()) {
+    const found = c.invocations.find((inv) => predicate(inv, c));
+    if (found) return Promise.resolve(found);
+  }
+  return new Promise((resolve) => {
+    const onChange = (inv: Invocation, command: Command): void => {
+      if (!predicate(inv, command)) return;
+      engine.events.off('change', onChange);
+      resolve(inv);
+    };
+    engine.events.on('change', onChange);
+  });
 }

@@ -66,10 +66,38 @@ function pluginView(inv: Invocation): Record<string, unknown> {
   };
 }
 
+/** CommandId, or every command (newest first) narrowed by Filters; 50 a page by default. */
 export function listCommands(engine: CommandEngine, b: Record<string, unknown>): unknown {
-  const list = b.CommandId ? [engine.commands.get(b.CommandId as string)].filter((c) => c !== undefined) : [...engine.commands.values()];
-  if (b.CommandId && list.length === 0) throw new AwsJsonError('InvalidCommandId', '');
-  return { Commands: list.map(describeCommand) };
+  if (b.CommandId) {
+    const c = engine.commands.get(b.CommandId as string);
+    if (!c) throw new AwsJsonError('InvalidCommandId', '');
+    return { Commands: [describeCommand(c)] };
+  }
+  const filters = (b.Filters as Array<{ key: string; value: string }> | undefined) ?? [];
+  const list = [...engine.commands.values()].reverse().filter((c) => filters.every((f) => commandMatches(c, f)));
+  const start = b.NextToken ? Number(b.NextToken) : 0;
+  const max = (b.MaxResults as number | undefined) ?? 50;
+  return {
+    Commands: list.slice(start, start + max).map(describeCommand),
+    ...(start + max < list.length ? { NextToken: String(start + max) } : {}),
+  };
+}
+
+function commandMatches(c: Command, f: { key: string; value: string }): boolean {
+  switch (f.key) {
+    case 'InvokedAfter':
+    case 'InvokedBefore': {
+      const at = Date.parse(f.value);
+      if (Number.isNaN(at)) throw new AwsJsonError('InvalidFilterValue', `${f.key} needs a timestamp like 2024-07-07T00:00:00Z, got ${f.value}`);
+      return f.key === 'InvokedAfter' ? c.requested * 1000 >= at : c.requested * 1000 <= at;
+    }
+    case 'DocumentName':
+      return c.request.DocumentName === f.value;
+    case 'Status':
+      return c.status === f.value;
+    default:
+      throw new AwsJsonError('InvalidFilterKey', `the simulator does not support ListCommands filter ${f.key}`);
+  }
 }
 
 export function describeCommand(c: Command): Record<string, unknown> {
@@ -90,6 +118,7 @@ export function describeCommand(c: Command): Record<string, unknown> {
     ErrorCount: c.errors,
     DeliveryTimedOutCount: count((i) => i.details === 'Delivery Timed Out'),
     TimeoutSeconds: c.request.TimeoutSeconds ?? 3600,
+    ExpiresAfter: c.expiresAt / 1000,
   };
 }
 
