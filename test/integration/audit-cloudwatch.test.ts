@@ -2,21 +2,26 @@
 // is read back with GetLogEvents; the decoded bytes, byte counts and hash chain match exactly, in about as few
 // PutLogEvents calls as the limits allow. Also: flushing before a step runs and while it is silent, events
 // CloudWatch keeps out (runner clock skew), and the links and chain head the sink publishes.
+// moto does not enforce CloudWatch's limits: startMoto() puts a limits proxy in front of it, and the batch
+// assertions here use that proxy's own measurements and the documented numbers written out (1,048,576 bytes
+// counting UTF-8 + 26 per event, 10,000 events, 24 h), never opsgate's constants or the sink's own counts.
+// The hash chain is checked twice: by src's TranscriptVerifier and by test/support/independent-chain.ts.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudWatchAuditLog } from '../../src/adapters/aws/cloudwatch-audit-log.js';
 import { pendingTargetPath } from '../../src/adapters/aws/cloudwatch-pending.js';
 import { readStreamMessages } from '../../src/adapters/aws/cloudwatch-read.js';
-import { EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, minimumBatchCount } from '../../src/audit/batch.js';
 import { decodeOutputBytes, sha256Hex } from '../../src/audit/events.js';
 import { TranscriptVerifier, verifyMessages } from '../../src/audit/verify.js';
 import { AuditUnavailableError } from '../../src/ports/audit.js';
 import { driveRun, eventually, identity, instantClock, logsClient, readBack } from '../support/audit-fixtures.js';
+import { describeViolations, type PutLogEventsMeasurement } from '../support/cloudwatch-limits-proxy.js';
+import { checkChainIndependently, IndependentChainCheck } from '../support/independent-chain.js';
 import { startMoto, type MotoServer } from '../support/moto.js';
 
 const GROUP = '/opsgate/audit test';
@@ -29,10 +34,28 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'opsgate-audit-cw-'));
   await logsClient(moto.endpoint).send(new CreateLogGroupCommand({ logGroupName: GROUP }));
 }, 60_000);
+afterEach(() => {
+  expect(moto.limits!.violations, describeViolations(moto.limits!.violations)).toEqual([]);
+});
 afterAll(async () => {
   await moto?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** Every call to the stream, as the proxy saw it; each within the documented limits. */
+function putsWithinLimits(stream: string): PutLogEventsMeasurement[] {
+  const puts = moto.limits!.putsTo(stream, GROUP);
+  expect(puts.length).toBeGreaterThan(0); // the sink's calls really went through the proxy
+  for (const put of puts) {
+    expect(put).toMatchObject({ forwarded: true, chronological: true });
+    expect(put.batchBytes).toBeLessThanOrEqual(1_048_576);
+    expect(put.events).toBeGreaterThanOrEqual(1);
+    expect(put.events).toBeLessThanOrEqual(10_000);
+    expect(put.largestEventBytes).toBeLessThanOrEqual(1_048_576);
+    expect(put.spanMs).toBeLessThanOrEqual(24 * 3600 * 1000);
+  }
+  return puts;
+}
 
 /** ~`total` bytes of output arriving in uneven chunks: 2 MB lines, and invalid UTF-8 bytes now and then. */
 function* output(total: number, seed: number): Generator<Uint8Array> {
@@ -63,13 +86,15 @@ describe('CloudWatch audit sink over moto', () => {
     await driveRun(log, identity(), steps);
 
     const verifier = new TranscriptVerifier(log.location.chainHead);
+    const independent = new IndependentChainCheck();
     const actual = [createHash('sha256'), createHash('sha256')];
     const actualSizes = [0, 0];
     let n = 0;
-    let largest = 0;
+    let storedBytes = 0;
     for await (const message of readStreamMessages(client, GROUP, log.streamName!)) {
       verifier.addMessage(message, `event ${++n}`);
-      largest = Math.max(largest, Buffer.byteLength(message) + EVENT_OVERHEAD_BYTES);
+      independent.add(message, `event ${n}`);
+      storedBytes += Buffer.byteLength(message, 'utf8');
       const event = JSON.parse(message) as Record<string, unknown>;
       if (event.type === 'step.output') {
         const bytes = decodeOutputBytes(event);
@@ -80,19 +105,45 @@ describe('CloudWatch audit sink over moto', () => {
     const report = verifier.finish();
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ ok: true, duplicatesIgnored: 0, head: log.location.chainHead });
+    const chain = independent.finish();
+    expect(chain.problems).toEqual([]);
+    expect(chain).toMatchObject({ ok: true, duplicates: 0, events: report.events, head: log.location.chainHead });
     expect(actualSizes).toEqual(sizes);
     expect(actual.map((h) => h.digest('hex'))).toEqual(expected.map((h) => h.digest('hex')));
 
-    // Every call within the limits; every batch but the six the run flushes was cut only because the next event did not fit.
-    const events = batches.reduce((s, b) => s + b.events, 0);
-    const bytes = batches.reduce((s, b) => s + b.bytes, 0);
-    expect(events).toBe(n);
-    for (const b of batches) expect(b.bytes + EVENT_OVERHEAD_BYTES * b.events).toBeLessThanOrEqual(MAX_BATCH_BYTES);
-    for (const b of batches) expect(b.events).toBeLessThanOrEqual(MAX_BATCH_EVENTS);
-    const cost = bytes + EVENT_OVERHEAD_BYTES * events;
-    expect(batches.length).toBeGreaterThanOrEqual(minimumBatchCount(bytes, events));
-    expect(batches.length).toBeLessThanOrEqual(Math.ceil(cost / (MAX_BATCH_BYTES - largest)) + 6);
+    // Every call within the limits, as the proxy measured the requests; they carried exactly what was read back.
+    const puts = putsWithinLimits(log.streamName!);
+    expect(puts.reduce((sum, p) => sum + p.events, 0)).toBe(n);
+    expect(puts.reduce((sum, p) => sum + p.messageBytes, 0)).toBe(storedBytes);
+    // As few calls as the limits allow: at least ⌈total / 1,048,576⌉ (and ⌈events / 10,000⌉), and every call but
+    // the six the run flushes (start, 2 × step start and end, finish) was cut only because the next event did not fit.
+    const cost = puts.reduce((sum, p) => sum + p.batchBytes, 0);
+    expect(cost).toBe(storedBytes + 26 * n);
+    expect(puts.length).toBeGreaterThanOrEqual(Math.max(Math.ceil(cost / 1_048_576), Math.ceil(n / 10_000)));
+    const cutEarly = puts.slice(0, -1).filter((p, i) => p.events < 10_000 && p.batchBytes + puts[i + 1]!.firstEventBytes <= 1_048_576);
+    expect(cutEarly.length).toBeLessThanOrEqual(5);
+    // The sink's own report of each call (onPut, which the bench prints) matches what went over the wire.
+    expect(batches).toEqual(puts.map((p) => ({ events: p.events, bytes: p.messageBytes })));
   }, 180_000);
+
+  it('fills batches by UTF-8 bytes, not UTF-16 units: multi-byte and escape-heavy output stays within 1,048,576 bytes per call', async () => {
+    const client = logsClient(moto.endpoint);
+    const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock(), flushIntervalMs: 1e9 });
+    // 9 UTF-8 bytes in 4 UTF-16 units per repeat; control bytes that JSON escapes sixfold (\u0001).
+    const steps = [[Buffer.from('€😀é'.repeat(300_000))], [Buffer.alloc(2_000_000, 0x01)]];
+    await driveRun(log, identity(), steps);
+    const stored = await readBack(client, GROUP, log.streamName!);
+    expect(checkChainIndependently(stored)).toMatchObject({ ok: true, duplicates: 0, head: log.location.chainHead });
+    expect(verifyMessages(stored, 'event', log.location.chainHead)).toMatchObject({ ok: true });
+    const outputs = [0, 1].map((i) => Buffer.concat(stored.map((m) => JSON.parse(m) as Record<string, unknown>).filter((e) => e.type === 'step.output' && e.index === i).map((e) => decodeOutputBytes(e))));
+    expect(outputs.map((o, i) => o.equals(steps[i]![0]!))).toEqual([true, true]);
+    const puts = putsWithinLimits(log.streamName!);
+    const storedBytes = stored.reduce((sum, m) => sum + Buffer.byteLength(m, 'utf8'), 0);
+    expect(puts.reduce((sum, p) => sum + p.messageBytes, 0)).toBe(storedBytes);
+    expect(puts.reduce((sum, p) => sum + p.batchBytes, 0)).toBe(storedBytes + 26 * stored.length);
+    const cutEarly = puts.slice(0, -1).filter((p, i) => p.events < 10_000 && p.batchBytes + puts[i + 1]!.firstEventBytes <= 1_048_576);
+    expect(cutEarly.length).toBeLessThanOrEqual(5);
+  }, 120_000);
 
   it('splits an event bigger than 1 MB into marked parts and reassembles it', async () => {
     const client = logsClient(moto.endpoint);
@@ -102,10 +153,13 @@ describe('CloudWatch audit sink over moto', () => {
     await log.stepStarted({ index: 0, name: 'huge', kind: 'sql', command });
     await log.stepFinished({ index: 0, name: 'huge', result: { status: 'succeeded', exitCode: 0, message: 'ok' }, durationMs: 1 });
     await log.runFinished({ outcome: 'succeeded', reasonCode: 'ok', message: 'done' });
+    await log.flush();
     const messages = await readBack(client, GROUP, log.streamName!);
     expect(messages.filter((m) => m.includes('"type":"part"')).length).toBeGreaterThan(1);
-    expect(messages.every((m) => Buffer.byteLength(m) <= 1_048_550)).toBe(true);
+    expect(messages.every((m) => Buffer.byteLength(m, 'utf8') <= 1_048_550)).toBe(true);
+    expect(Math.max(...putsWithinLimits(log.streamName!).map((p) => p.largestEventBytes))).toBeGreaterThan(500_000); // the parts are large, and fit
     expect(verifyMessages(messages)).toMatchObject({ ok: true, events: 4 });
+    expect(checkChainIndependently(messages)).toMatchObject({ ok: true, events: 4, duplicates: 0, parts: messages.length - 3 });
   }, 60_000);
 
   it('has step.started in CloudWatch before the step runs, and pushes output of a silent step on a timer', async () => {
@@ -113,7 +167,7 @@ describe('CloudWatch audit sink over moto', () => {
     const log = createCloudWatchAuditLog({ client, logGroup: GROUP, region: 'us-east-1', clock: instantClock(), flushIntervalMs: 50 });
     await log.runStarted(identity(), started);
     await log.stepStarted({ index: 0, name: 'long', kind: 'shell', command: 'sleep 3600' });
-    // No flush() call: a job killed now still shows the step that was in flight.
+    await log.flush(); // the orchestrator's durability point before the step runs: a job killed now still shows it
     expect((await readBack(client, GROUP, log.streamName!)).map((m) => JSON.parse(m).type)).toEqual(['run.started', 'step.started']);
     await log.stepOutput(0, 'stdout', Buffer.from('one line, then silence\n'));
     const types = await eventually(async () => {
@@ -123,7 +177,11 @@ describe('CloudWatch audit sink over moto', () => {
     expect(types).toEqual(['run.started', 'step.started', 'step.output']);
     await log.stepFinished({ index: 0, name: 'long', result: { status: 'succeeded', exitCode: 0, message: 'ok' }, durationMs: 1 });
     await log.runFinished({ outcome: 'proceed', reasonCode: 'ok', message: 'done' });
-    expect(verifyMessages(await readBack(client, GROUP, log.streamName!), 'event', log.location.chainHead)).toMatchObject({ ok: true });
+    await log.flush();
+    const stored = await readBack(client, GROUP, log.streamName!);
+    expect(verifyMessages(stored, 'event', log.location.chainHead)).toMatchObject({ ok: true });
+    expect(checkChainIndependently(stored)).toMatchObject({ ok: true, events: 5, head: log.location.chainHead });
+    putsWithinLimits(log.streamName!);
   }, 60_000);
 
   it('publishes links with an absolute range from the start to the end, and the chain head of the stored stream', async () => {
@@ -135,11 +193,13 @@ describe('CloudWatch audit sink over moto', () => {
     expect(log.location.chainHead).toBeUndefined();
     const open = log.location.insightsUrl;
     await log.runFinished({ outcome: 'proceed', reasonCode: 'ok', message: 'done' });
+    await log.flush();
     expect(log.location.insightsUrl).not.toBe(open); // the end is now the real one
     expect(log.location.insightsUrl).not.toContain('RELATIVE');
     expect(log.location.consoleUrl).toMatch(/^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=eu-west-1#logsV2:log-groups\/log-group\/\$252Fopsgate\$252Faudit\$2520test\/log-events\/opsgate\$252F/);
     const stored = await readBack(client, GROUP, log.streamName!);
     expect(log.location.chainHead).toEqual({ seq: 1, sha256: sha256Hex(stored.at(-1)!) });
+    expect(checkChainIndependently(stored)).toMatchObject({ ok: true, events: 2, head: log.location.chainHead });
   }, 60_000);
 });
 

@@ -47,13 +47,19 @@ export const identity = (runId = `run-${Math.random().toString(36).slice(2)}`): 
   runId,
 });
 
-/** Drives one run with the given outputs per step, in the orchestrator's call order. */
+/**
+ * Drives one run with the given outputs per step, in the orchestrator's call order, flushing at its durability
+ * points (the AuditLog port leaves them to the caller): after step.started, step.finished and run.finished.
+ */
 export async function driveRun(log: AuditLog, id: RunIdentity, steps: Uint8Array[][]): Promise<void> {
   await log.runStarted(id, { approvers: [{ login: 'alice' }], target: { name: 'db', description: 'orders db', members: [] }, title: 'Fix orders' });
   for (const [index, chunks] of steps.entries()) {
     await log.stepStarted({ index, name: `step ${index}`, kind: 'shell', command: 'echo hi' });
+    await log.flush();
     for (const chunk of chunks) await log.stepOutput(index, index % 2 ? 'stderr' : 'stdout', chunk);
     await log.stepFinished({ index, name: `step ${index}`, result: { status: 'succeeded', exitCode: 0, message: 'exited with code 0' }, durationMs: 5 });
+    await log.flush();
   }
   await log.runFinished({ outcome: 'succeeded', reasonCode: 'ok', message: 'all steps succeeded' });
+  await log.flush();
 }

@@ -12,6 +12,7 @@ import { TranscriptVerifier, type VerifyReport } from '../../src/audit/verify.js
 import { digestMarker, PLAN_MARKER } from '../../src/render/plan-comment.js';
 import { checkRunbook } from '../../src/runbook/check.js';
 import type { GitHubStandin } from './github-standin.js';
+import { IndependentChainCheck, type IndependentChainReport } from './independent-chain.js';
 
 export const CONFIG_PATH = '.github/opsgate.yml';
 type Example = { name: string; examples: Record<string, unknown>[] };
@@ -75,7 +76,9 @@ export interface ReadTranscript {
   events: Array<Record<string, unknown> & { type: string }>;
   /** Output bytes per step index and stream, rebuilt from step.output events. */
   output(step: number, stream: 'stdout' | 'stderr'): Buffer;
+  /** src's TranscriptVerifier, with the problems of the independent chain check (test/support) added. */
   verify: VerifyReport;
+  chain: IndependentChainReport;
 }
 
 /** Reads every stream of the log group whose name contains `needle`, joins split events, decodes output. */
@@ -84,10 +87,12 @@ export async function readTranscript(logs: CloudWatchLogsClient, logGroup: strin
   const name = (streams.logStreams ?? []).map((s) => s.logStreamName ?? '').find((s) => s.includes(needle) && !s.includes('claim#'));
   if (!name) throw new Error(`no audit stream containing ${needle}`);
   const verifier = new TranscriptVerifier();
+  const independent = new IndependentChainCheck();
   const events: ReadTranscript['events'] = [];
   const parts = new Map<string, string[]>();
   for await (const message of readStreamMessages(logs, logGroup, name)) {
     verifier.addMessage(message, name);
+    independent.add(message, name);
     const parsed = JSON.parse(message) as Record<string, unknown> & { type: string };
     if (parsed.type !== 'part') {
       events.push(parsed);
@@ -101,6 +106,13 @@ export async function readTranscript(logs: CloudWatchLogsClient, logGroup: strin
   return {
     events,
     output: (step, stream) => Buffer.concat(events.filter((e) => e.type === 'step.output' && e.index === step && e.stream === stream).map((e) => decodeOutputBytes(e))),
-    verify: verifier.finish(),
+    ...withIndependentCheck(verifier.finish(), independent.finish()),
   };
+}
+
+/** A transcript verifies only when the independent check agrees: same events, same head, no problems. */
+function withIndependentCheck(verify: VerifyReport, chain: IndependentChainReport): { verify: VerifyReport; chain: IndependentChainReport } {
+  const problems = chain.problems.map((p) => `independent chain check: ${p}`);
+  if (chain.events !== verify.events || chain.head?.sha256 !== verify.head?.sha256) problems.push(`independent chain check: ${chain.events} events ending at ${JSON.stringify(chain.head)}, TranscriptVerifier: ${verify.events} ending at ${JSON.stringify(verify.head)}`);
+  return { chain, verify: { ...verify, ok: verify.ok && problems.length === 0, problems: [...verify.problems, ...problems] } };
 }

