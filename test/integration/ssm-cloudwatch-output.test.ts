@@ -55,6 +55,14 @@ it('reads a 200,000-character output back completely from the CloudWatch output 
   expect(page.events?.map((e) => e.message).join('')).toBe('finished\n');
 });
 
+it('reads multi-byte output back exactly from the output streams', async () => {
+  const ctx = collectingContext();
+  // 40,000 lines of "é€😀" plus a newline: 440,000 UTF-8 bytes, 200,000 UTF-16 units.
+  const result = await executor([first!]).runStep(shellStep("for i in $(seq 1 40000); do printf 'é€😀\\n'; done"), ctx);
+  expect(result.status).toBe('succeeded');
+  expect(ctx.out === 'é€😀\n'.repeat(40_000)).toBe(true);
+});
+
 it('streams output while the command still runs, without repeating it at the end', async () => {
   const seenWhileRunning: boolean[] = [];
   const ctx = collectingContext();

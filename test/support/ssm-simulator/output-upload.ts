@@ -12,7 +12,8 @@ type Stream = 'stdout' | 'stderr';
 
 const FLUSH_BYTES = 200 * 1024;
 const EVENT_CHARS = 16_000;
-const EVENTS_PER_PUT = 50;
+/** Bytes per PutLogEvents call, under CloudWatch's 1,048,576 (which counts 26 bytes per event). */
+const PUT_BYTES = 1_000_000;
 
 export class OutputUploader {
   private readonly buffers: Record<Stream, string> = { stdout: '', stderr: '' };
@@ -69,10 +70,40 @@ export class OutputUploader {
       await this.logs.send(new CreateLogStreamCommand({ logGroupName: this.group, logStreamName: name }));
       this.created.add(stream);
     }
-    const events: Array<{ timestamp: number; message: string }> = [];
-    for (let i = 0; i < text.length; i += EVENT_CHARS) events.push({ timestamp: Date.now(), message: text.slice(i, i + EVENT_CHARS) });
-    for (let i = 0; i < events.length; i += EVENTS_PER_PUT) {
-      await this.logs.send(new PutLogEventsCommand({ logGroupName: this.group, logStreamName: name, logEvents: events.slice(i, i + EVENTS_PER_PUT) }));
+    for (const logEvents of batchesOf(eventsOf(text))) {
+      await this.logs.send(new PutLogEventsCommand({ logGroupName: this.group, logStreamName: name, logEvents }));
     }
   }
+}
+
+/** Events of at most EVENT_CHARS UTF-16 units, never splitting a surrogate pair. */
+function eventsOf(text: string): Array<{ timestamp: number; message: string }> {
+  const events: Array<{ timestamp: number; message: string }> = [];
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(text.length, i + EVENT_CHARS);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    events.push({ timestamp: Date.now(), message: text.slice(i, end) });
+    i = end;
+  }
+  return events;
+}
+
+/** Puts within CloudWatch's byte limit, counted in UTF-8 bytes plus 26 per event. */
+function batchesOf<T extends { message: string }>(events: T[]): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const cost = Buffer.byteLength(event.message, 'utf8') + 26;
+    if (current.length > 0 && (bytes + cost > PUT_BYTES || current.length === 10_000)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += cost;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
