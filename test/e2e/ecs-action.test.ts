@@ -58,6 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   gh?.assertClean();
   expect(api?.violations ?? []).toEqual([]);
+  expect(agent?.violations ?? []).toEqual([]);
   expect(kmsHttp?.violations ?? []).toEqual([]);
   await Promise.all([gh?.close(), moto?.stop(), api?.close(), agent?.close(), kmsHttp?.close()]);
   await postgres?.stop();

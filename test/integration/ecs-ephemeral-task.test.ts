@@ -1,6 +1,7 @@
 // One-off operations tasks: RunTask with execute command enabled and the repo config's network settings, a
 // bounded wait (injected clock) until the task and its agent are RUNNING, StopTask in dispose() whatever
-// happened, and the post: step stopping a task the main step left behind.
+// happened (bounded, so a hung control plane cannot hold a cancelled job), and the post: step stopping a task the
+// main step left behind.
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EcsTarget } from '../../src/runbook/model.js';
@@ -11,6 +12,7 @@ const target: EcsTarget = { kind: 'ecs', name: 'ops', cluster: 'prod', taskDefin
 let sim: Simulator | undefined;
 afterEach(async () => {
   expect(sim?.api.violations ?? []).toEqual([]);
+  expect(sim?.agent.violations ?? []).toEqual([]);
   await sim?.close();
   sim = undefined;
 });
@@ -69,6 +71,25 @@ describe('one-off ECS task for a task-definition target', () => {
     expect(calls(s, 'StopTask')).toHaveLength(1);
   });
 
+  it('after a cancel, a StopTask that never answers does not hold dispose(): the task stays saved and the post: step stops it', async () => {
+    const s = await simulate();
+    const saved: Record<string, string> = {};
+    const hook = actionTaskState((name, value) => (saved[name] = value));
+    const run = new AbortController();
+    const executor = s.executor(target, { clock: instantClock(), taskState: hook });
+    const arn = (await executor.prepare(run.signal)).members[0]!;
+    run.abort();
+    s.api.options.stopTaskHangs = true;
+    await expect(executor.dispose()).rejects.toThrow(`could not stop one-off ECS task ${arn.split('/').pop()} in cluster prod: ecs:StopTask did not answer within 0.5 s; the post: step will stop it`);
+    expect(JSON.parse(saved[ECS_TASKS_STATE]!)).toEqual([{ region: 'eu-west-1', cluster: 'prod', taskArn: arn }]);
+    s.api.options.stopTaskHangs = false;
+    const ecsFor = (region: string) => new ECSClient({ region, endpoint: s.api.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+    await stopLeftoverEcsTasks((name) => saved[name] ?? '', ecsFor, { info: () => undefined, warning: (m) => expect.fail(m) });
+    expect(calls(s, 'StopTask')).toHaveLength(2);
+    expect(s.api.options.tasks.find((t) => t.taskArn === arn)?.lastStatus).toBe('STOPPED');
+    hook.stopped(arn); // the process-wide list is shared by this file's tests
+  });
+
   it('post: step stops a one-off task the killed main step left in the saved state', async () => {
     const s = await simulate();
     const saved: Record<string, string> = {};
@@ -81,4 +102,5 @@ describe('one-off ECS task for a task-definition target', () => {
     expect(calls(s, 'StopTask')).toEqual([{ cluster: 'prod', task: arn, reason: 'opsgate post step: the job ended before the run stopped this task' }]);
     expect(logged).toEqual([`opsgate: stopped one-off ECS task ${arn} left by the interrupted run.`]);
   });
+
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, SqlStep } from '../../src/runbook/model.js';
 import { APP_RUNTIME_ID, removeRunDirectory, runOnExecutor, shellStep, startSimulator, TASK_ARN, type Simulator } from '../support/ecs-simulator/harness.js';
 import { REMOTE_ROOT } from '../../src/adapters/aws/ecs/runner-command.js';
+import { DEFAULT_TUNING } from '../../src/adapters/aws/ecs/session-context.js';
 import { createKmsStandin } from '../support/kms-standin.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
@@ -27,6 +28,7 @@ afterAll(async () => {
   await sim?.close();
   await postgres?.stop();
   expect(sim.api.violations).toEqual([]);
+  expect(sim.agent.violations).toEqual([]);
 });
 
 const alive = (pid: number) => {
@@ -114,6 +116,35 @@ describe('EcsExecutor on the simulator', () => {
     const commands = sim.api.calls.slice(callsBefore).filter((c) => c.operation === 'ExecuteCommand').map((c) => (parse(String(c.body['command'])) as string[])[5]);
     expect(commands).toEqual(['run', 'stop']);
     expect(alive(pidOf(pidFile))).toBe(false);
+  });
+
+  it('cancel with a large backlog still to send: the runner confirms the stop ahead of it, and the result says the step stopped', async () => {
+    const pidFile = join(scratch, 'backlog.pid');
+    const abort = new AbortController();
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    // The audit log stalls, so the runner can send no more than one window of the 20 MB; once the step has
+    // written all of it (its pid file appears) the run is cancelled, and the log resumes only after the budget.
+    const poll = setInterval(() => {
+      if (abort.signal.aborted || !existsSync(pidFile)) return;
+      abort.abort();
+      setTimeout(release, 3 * DEFAULT_TUNING.stopBudgetMs);
+    }, 20);
+    try {
+      const run = await runOnExecutor(sim.executor(), shellStep(`head -c 20000000 /dev/zero | tr "\\0" q; echo $$ > ${pidFile}; sleep 30`), { signal: abort.signal, onOutput: () => stalled });
+      expect(run.result.status).toBe('cancelled');
+      expect(run.result.exitCode).toBe(130);
+      expect(run.result.message).toMatch(
+        new RegExp(`^cancelled: sent SIGINT to the step's process group; it stopped \\(killed by signal 2 \\(SIGINT\\) \\(exit status 130\\)\\); the rest of its output did not arrive within the ${DEFAULT_TUNING.stopBudgetMs / 1000} s stop budget and stays in task 0123456789abcdef0123456789abcdef \\(/tmp/opsgate/run-test-`),
+      );
+      expect(run.stdout.length).toBeLessThan(20_000_000);
+      expect(run.stdout.equals(Buffer.alloc(run.stdout.length, 'q'))).toBe(true);
+      expect(alive(pidOf(pidFile))).toBe(false);
+      removeRunDirectory(run.runId);
+    } finally {
+      clearInterval(poll);
+      release();
+    }
   });
 
   it('when the audit log rejects output the step is stopped in the container and reported', async () => {

@@ -1,16 +1,21 @@
-// Fault tests for the ECS Exec executor: a lossy data channel in both directions, and a silent step longer
-// than the 20-minute idle timeout (on the simulator's sped-up clock). In every case the output is complete and
+// Fault tests for the ECS Exec executor: a lossy data channel in both directions (bad digests are corrupted
+// payloads under the intact digest, so only a client that checks digests gets exact output), and a silent step
+// longer than the 20-minute idle timeout (on the simulator's sped-up clock). In every case the output is complete and
 // in order, and the step ran exactly once: it appends to a counter file, which must hold one line.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runOnExecutor, shellStep, startSimulator } from '../support/ecs-simulator/harness.js';
+import { runOnExecutor, shellStep, startSimulator, type Simulator } from '../support/ecs-simulator/harness.js';
 import { scaledClock } from '../support/ecs-simulator/sim-clock.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'opsgate-ecs-faults-'));
 const lines = (from: number, to: number, prefix = '') => Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}\n`).join('');
 const execCalls = (api: { calls: Array<{ operation: string }> }) => api.calls.filter((c) => c.operation === 'ExecuteCommand').length;
+const expectNoViolations = (sim: Simulator) => {
+  expect(sim.api.violations).toEqual([]);
+  expect(sim.agent.violations).toEqual([]);
+};
 
 describe('ECS Exec executor under faults', () => {
   it('1% of frames dropped, duplicated and reordered both ways (plus bad digests and pauses): exact output, once', async () => {
@@ -29,28 +34,33 @@ describe('ECS Exec executor under faults', () => {
       for (const counts of [sim.agent.faultCounts, sim.agent.inboundFaultCounts]) expect(counts.dropped * counts.duplicated * counts.reordered).toBeGreaterThan(0);
       expect(sim.agent.faultCounts.badDigest * sim.agent.stats.pauses).toBeGreaterThan(0);
       expect(sim.agent.rejectedFrames).toEqual([]);
+      expectNoViolations(sim);
     } finally {
       await sim.close();
     }
   }, 120_000);
 
-  // 300x: the 20-minute idle timeout is 4 s of real time, a 25-minute silent step is 5 s, and the client's
-  // 5-minute keep-alive is 1 s.
+  // 60x: the 20-minute idle timeout is 20 s of real time and the 25-minute silent step 25 s. A keep-alive every
+  // second (1 simulated minute) leaves 19 s of margin: only a stall that long on a loaded machine fires the
+  // timeout, while without keep-alives the step's silence would be 5 simulated minutes past it.
   it('a silent step of 25 simulated minutes: keep-alives stop the idle timeout from firing', async () => {
-    const sim = await startSimulator({ clock: scaledClock(300) });
+    const scale = 60;
+    const silentSeconds = (25 * 60) / scale;
+    const sim = await startSimulator({ clock: scaledClock(scale) });
     try {
       const counter = join(scratch, 'silent.count');
-      const run = await runOnExecutor(sim.executor(undefined, { tuning: { keepAliveMs: 1000 } }), shellStep(`echo ran >> ${counter}; echo before; sleep 5; echo after`));
+      const run = await runOnExecutor(sim.executor(undefined, { tuning: { keepAliveMs: 1000 } }), shellStep(`echo ran >> ${counter}; echo before; sleep ${silentSeconds}; echo after`));
       expect(run.result).toMatchObject({ status: 'succeeded', exitCode: 0 });
       expect(run.stdout.toString()).toBe('before\nafter\n');
       expect(sim.agent.stats.idleTimeouts).toBe(0);
       expect(sim.agent.stats.inputs.filter((l) => l === 'k').length).toBeGreaterThanOrEqual(3);
       expect(execCalls(sim.api)).toBe(1);
       expect(readFileSync(counter, 'utf8')).toBe('ran\n');
+      expectNoViolations(sim);
     } finally {
       await sim.close();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('without keep-alives the idle timeout does fire, and the step survives it by attaching again', async () => {
     const sim = await startSimulator({ clock: scaledClock(300) });
@@ -62,6 +72,7 @@ describe('ECS Exec executor under faults', () => {
       expect(sim.agent.stats.idleTimeouts).toBeGreaterThanOrEqual(1);
       expect(execCalls(sim.api)).toBe(1 + sim.agent.stats.idleTimeouts);
       expect(readFileSync(counter, 'utf8')).toBe('ran\n');
+      expectNoViolations(sim);
     } finally {
       await sim.close();
     }

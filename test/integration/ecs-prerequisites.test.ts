@@ -14,6 +14,7 @@ const kms = createKmsStandin();
 let sim: Simulator | undefined;
 afterEach(async () => {
   expect(sim?.api.violations ?? []).toEqual([]);
+  expect(sim?.agent.violations ?? []).toEqual([]);
   await sim?.close();
   sim = undefined;
 });

@@ -31,6 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of servers) await s.close();
+  for (const s of servers) expect(s.violations).toEqual([]);
 });
 
 interface SessionRun {
@@ -113,7 +114,8 @@ describe('simulated ECS Exec data channel', () => {
       pause: { everyMs: 700, forMs: 150 },
     });
     const input = Array.from({ length: 300 }, (_, i) => `${i}\n`);
-    const result = await runSession(faulty, { command: 'seq 1 60000' }, { input });
+    // Echo off first: input is sent only once output arrived, so none of it can be echoed into the output.
+    const result = await runSession(faulty, { command: "sh -c 'stty -echo; seq 1 60000'" }, { input });
     expect(result.end).toEqual({ kind: 'channel-closed', output: '' });
     expect(result.output.toString() === seqOutput(60000)).toBe(true);
     expect(faulty.starts(result.sessionId)).toBe(1);
@@ -153,6 +155,40 @@ describe('simulated ECS Exec data channel', () => {
     expect(types[0]).toBe(MessageType.OutputStreamData);
     expect(slow.stats.handshakeTimeouts).toBe(1);
     expect(slow.starts(sessionId)).toBe(0);
+  });
+
+  it('OpenDataChannel is checked as the protocol sheet describes; a bad first frame is closed cleanly (4001)', async () => {
+    const strict = await server();
+    const good = JSON.parse(buildOpenDataChannelFrame({ tokenValue: 't', clientId: randomUUID() })) as Record<string, unknown>;
+    const without = (field: string) => JSON.stringify({ ...good, RequestId: randomUUID(), [field]: undefined });
+    const cases: Array<[string | Buffer, RegExp]> = [
+      ['not json {', /the first frame is not JSON/],
+      [Buffer.from(JSON.stringify({ ...good, RequestId: randomUUID() })), /the first frame is binary/],
+      [without('RequestId'), /RequestId undefined is not a lower-case v4 UUID/],
+      [JSON.stringify({ ...good, RequestId: 'req-1' }), /RequestId "req-1" is not/],
+      [without('ClientId'), /ClientId undefined is not/],
+      [without('ClientVersion'), /ClientVersion undefined is not a plugin version/],
+      [JSON.stringify({ ...good, RequestId: randomUUID(), TokenValue: 'other' }), /TokenValue does not match/],
+    ];
+    const opened = async (frame: string | Buffer) => {
+      const sessionId = `ecs-execute-command-${randomUUID()}`;
+      strict.addSession({ sessionId, tokenValue: 't', command: 'echo opened' });
+      const socket = new WebSocket(strict.url(sessionId), { perMessageDeflate: false });
+      socket.on('open', () => socket.send(frame));
+      const end = await new Promise<number | 'streaming'>((resolve) => {
+        socket.on('close', resolve);
+        socket.on('message', () => resolve('streaming'));
+      });
+      socket.terminate();
+      return { end, starts: strict.starts(sessionId) };
+    };
+    for (const [frame] of cases) expect(await opened(frame)).toEqual({ end: 4001, starts: 0 });
+    // Unknown fields (the agent's own ClientInstanceId) are fine; the same RequestId again is not.
+    const accepted = JSON.stringify({ ...good, ClientInstanceId: randomUUID() });
+    expect(await opened(accepted)).toEqual({ end: 'streaming', starts: 1 });
+    expect(await opened(accepted)).toEqual({ end: 4001, starts: 0 });
+    const seen = strict.violations.splice(0);
+    expect(seen).toEqual([...cases.map(([, problem]) => expect.stringMatching(problem)), expect.stringMatching(/RequestId .* was already used/)]);
   });
 
   it('watchdog: an upgrade that is never answered fails with a clear message after the bound', async () => {

@@ -32,6 +32,9 @@ export function createKmsStandin(): KmsStandin {
       if (standin.denyGenerateDataKey) {
         throw new KmsStandinError('AccessDeniedException', `User is not authorized to perform: kms:GenerateDataKey on resource: ${request.KeyId}`);
       }
+      if (!Number.isInteger(request.NumberOfBytes) || request.NumberOfBytes < 1 || request.NumberOfBytes > 1024) {
+        throw new KmsStandinError('ValidationException', `NumberOfBytes ${request.NumberOfBytes} is not an integer of 1..1024`);
+      }
       const plaintext = randomBytes(request.NumberOfBytes);
       const keyIdBytes = Buffer.from(request.KeyId);
       const nonce = randomBytes(12);

@@ -64,6 +64,15 @@ describe('runner records', () => {
     ]);
     expect(records.slice(3).every((r) => r.kind === 'noise')).toBe(true);
   });
+
+  it('reads the stop confirmation the runner sends ahead of its backlog', () => {
+    const records = new RunnerRecordParser(TOKEN).push(Buffer.from(rec('T:130:SIGINT') + rec('T:0:') + rec('T:lost:'), 'latin1'));
+    expect(records.slice(0, 2)).toEqual([
+      { kind: 'stopped', code: 130, how: 'SIGINT' },
+      { kind: 'stopped', code: 0, how: '' },
+    ]);
+    expect(records.slice(2).every((r) => r.kind === 'noise')).toBe(true);
+  });
 });
 
 describe('runner command line', () => {

@@ -1,6 +1,7 @@
 // Loopback stand-in for the ECS Exec data channel (agent + gateway roles), one AgentSession per connection.
 // Options cover appendix C of the protocol doc: KMS handshake, pty delay, faults both ways, pauses, bad
-// digests, idle and handshake timeouts on an injectable clock, dropped connections, strict SigV4 upgrades.
+// digests, idle and handshake timeouts on an injectable clock, dropped connections, strict SigV4 upgrades, a
+// strictly checked OpenDataChannel (bad ones closed with 4001 and recorded in `violations`).
 import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type VerifyClientCallbackAsync, type WebSocket } from 'ws';
@@ -53,6 +54,11 @@ export interface AgentServer {
   /** Drop every live connection mid-stream: no channel_closed, the pty dies, detached processes live on. */
   cutAll(): number;
   readonly rejectedFrames: string[];
+  /**
+   * What the real service or agent would refuse or the protocol sheet rules out: a bad OpenDataChannel (also
+   * closed with 4001), an ack for a frame only sent corrupted. Every test using the simulator asserts it empty.
+   */
+  readonly violations: string[];
   readonly faultCounts: FaultCounts;
   readonly inboundFaultCounts: FaultCounts;
   readonly stats: AgentStats;
@@ -65,6 +71,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   const live = new Set<AgentSession>();
   const children = new Set<ChildProcess>();
   const rejectedFrames: string[] = [];
+  const violations: string[] = [];
   const faultCounts = emptyCounts();
   const inboundFaultCounts = emptyCounts();
   const stats: AgentStats = { idleTimeouts: 0, handshakeTimeouts: 0, pauses: 0, cuts: 0, unsignedRejected: [], inputs: [], outputBytes: 0 };
@@ -74,7 +81,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const port = (server.address() as AddressInfo).port;
 
-  const shared: Shared = { options, startCounts, children, rejectedFrames, stats, outgoing: () => new FaultInjector(options.faults ?? {}, outRandom, faultCounts), incoming: () => new FaultInjector({ ...options.inboundFaults, badDigestRate: 0 }, inRandom, inboundFaultCounts) };
+  const shared: Shared = { options, startCounts, children, rejectedFrames, violations, requestIds: new Set(), stats, outgoing: () => new FaultInjector(options.faults ?? {}, outRandom, faultCounts), incoming: () => new FaultInjector({ ...options.inboundFaults, badDigestRate: 0 }, inRandom, inboundFaultCounts) };
   server.on('connection', (socket, request) => acceptConnection(socket, request.url ?? '/', sessions, live, shared));
 
   return {
@@ -89,6 +96,7 @@ export async function startAgentServer(options: AgentServerOptions = {}): Promis
       return cut.length;
     },
     rejectedFrames,
+    violations,
     faultCounts,
     inboundFaultCounts,
     stats,
@@ -112,16 +120,22 @@ function signatureCheck(options: AgentServerOptions, stats: AgentStats): VerifyC
   };
 }
 
-/** The first frame must be the TEXT OpenDataChannel with the session's token; then the session takes over. */
+/** The first frame must be a valid TEXT OpenDataChannel with the session's token; then the session takes over. */
 function acceptConnection(socket: WebSocket, url: string, sessions: Map<string, SimulatedSession>, live: Set<AgentSession>, shared: Shared): void {
   const sessionId = decodeURIComponent(new URL(url, 'http://x').pathname.split('/').pop() ?? '');
   const spec = sessions.get(sessionId);
   if (!spec) return socket.close(4004, 'unknown session');
   let session: AgentSession | undefined;
+  let refused = false;
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     if (session) return session.receive(data);
-    const open = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-    if (isBinary || open['TokenValue'] !== spec.tokenValue || open['MessageSchemaVersion'] !== '1.0') return socket.close(4001, 'bad OpenDataChannel');
+    if (refused) return;
+    const problem = openDataChannelProblem(data, isBinary, spec.tokenValue, shared.requestIds);
+    if (problem) {
+      refused = true;
+      shared.violations.push(`OpenDataChannel for ${sessionId}: ${problem}`);
+      return socket.close(4001, 'bad OpenDataChannel');
+    }
     session = new AgentSession(spec, socket, sessionEnv(spec.sessionId, shared));
     live.add(session);
     session.begin();
@@ -132,11 +146,41 @@ function acceptConnection(socket: WebSocket, url: string, sessions: Map<string, 
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const CLIENT_VERSION = /^\d+\.\d+\.\d+\.\d+$/;
+
+/**
+ * Protocol sheet 1.3: TEXT, JSON, schema version 1.0, the session's token, a fresh lower-case v4 RequestId on
+ * every connect, a ClientId UUID and a plugin-style ClientVersion. Unknown fields are accepted.
+ */
+export function openDataChannelProblem(data: Buffer, isBinary: boolean, tokenValue: string, requestIds: Set<string>): string | undefined {
+  if (isBinary) return 'the first frame is binary, not the TEXT OpenDataChannel';
+  let open: unknown;
+  try {
+    open = JSON.parse(data.toString('utf8'));
+  } catch {
+    return 'the first frame is not JSON';
+  }
+  if (typeof open !== 'object' || open === null || Array.isArray(open)) return 'the first frame is not a JSON object';
+  const o = open as Record<string, unknown>;
+  if (o['MessageSchemaVersion'] !== '1.0') return `MessageSchemaVersion is ${JSON.stringify(o['MessageSchemaVersion'])}, not "1.0"`;
+  if (o['TokenValue'] !== tokenValue) return 'TokenValue does not match the session';
+  if (typeof o['RequestId'] !== 'string' || !UUID.test(o['RequestId'])) return `RequestId ${JSON.stringify(o['RequestId'])} is not a lower-case v4 UUID`;
+  if (requestIds.has(o['RequestId'])) return `RequestId ${o['RequestId']} was already used (it must be fresh on every connect)`;
+  if (typeof o['ClientId'] !== 'string' || !UUID.test(o['ClientId'])) return `ClientId ${JSON.stringify(o['ClientId'])} is not a lower-case v4 UUID`;
+  if (typeof o['ClientVersion'] !== 'string' || !CLIENT_VERSION.test(o['ClientVersion'])) return `ClientVersion ${JSON.stringify(o['ClientVersion'])} is not a plugin version (n.n.n.n)`;
+  requestIds.add(o['RequestId']);
+  return undefined;
+}
+
 interface Shared {
   options: AgentServerOptions;
   startCounts: Map<string, number>;
   children: Set<ChildProcess>;
   rejectedFrames: string[];
+  violations: string[];
+  /** Every RequestId seen, to catch one reused on a reconnect. */
+  requestIds: Set<string>;
   stats: AgentStats;
   outgoing(): FaultInjector;
   incoming(): FaultInjector;
@@ -161,6 +205,7 @@ function sessionEnv(sessionId: string, shared: Shared): SessionEnv {
         shared.startCounts.set(sessionId, (shared.startCounts.get(sessionId) ?? 0) + 1);
       },
       rejected: (problem) => shared.rejectedFrames.push(problem),
+      violation: (problem) => shared.violations.push(`${sessionId}: ${problem}`),
       idleTimeout: () => stats.idleTimeouts++,
       handshakeTimeout: () => stats.handshakeTimeouts++,
       input: (bytes) => stats.inputs.push(...bytes.toString('latin1').split('\n').filter(Boolean)),

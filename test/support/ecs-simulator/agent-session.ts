@@ -36,6 +36,8 @@ export interface SessionEnv {
   events: {
     started(child: ChildProcess): void;
     rejected(problem: string): void;
+    /** Client behaviour the real agent or plugin contract rules out (the test must fail on it). */
+    violation(problem: string): void;
     idleTimeout(): void;
     handshakeTimeout(): void;
     input(bytes: Buffer): void;
@@ -116,7 +118,9 @@ export class AgentSession {
     if (message.messageType === MessageType.Acknowledge) {
       const seq = ackedSequence(message);
       if (seq === undefined) return this.env.events.rejected('acknowledge without a sequence number');
-      this.outbox.acknowledge(seq, Date.now());
+      if (this.outbox.acknowledge(seq, Date.now()) === 'never-sent-intact') {
+        this.env.events.violation(`the client acknowledged output seq ${seq}, of which only a corrupted copy was sent (it did not check the payload digest)`);
+      }
       return;
     }
     if (message.messageType !== MessageType.InputStreamData) return this.env.events.rejected(`unexpected ${message.messageType} from the client`);
@@ -201,7 +205,7 @@ export class AgentSession {
     if (now >= this.ptyReadyAt && now >= this.pausedUntil) this.flushOutput();
     const resend = this.outbox.dueResend(now);
     if (resend) this.sendWithFaults(resend);
-    for (const frame of this.env.outgoing.release()) this.sendRaw(frame);
+    for (const frame of this.env.outgoing.release()) this.sendIntact(frame);
     const drained = this.held.length === 0 && this.outbox.pending === 0;
     if (this.exited && (drained || now - this.exitedAt > 2000) && now >= this.ptyReadyAt) this.closeChannel('');
   }
@@ -256,7 +260,16 @@ export class AgentSession {
   }
 
   private sendWithFaults(frame: Buffer): void {
-    for (const out of this.env.outgoing.apply(frame)) this.sendRaw(out);
+    for (const out of this.env.outgoing.apply(frame)) {
+      if (out === frame) this.sendIntact(frame);
+      else this.sendRaw(out);
+    }
+  }
+
+  private sendIntact(frame: Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.outbox.sentIntact(frame);
+    this.socket.send(frame);
   }
 
   private sendRaw(frame: Buffer): void {

@@ -13,7 +13,11 @@ export interface Unacked {
   firstSentMs: number;
   lastSentMs: number;
   resent: boolean;
+  /** False while only corrupted copies (or none) went out: an ack then means the client took a bad frame. */
+  intactSent: boolean;
 }
+
+export type AckVerdict = 'acked' | 'unknown' | 'never-sent-intact';
 
 export class AgentOutbox {
   private next = 0n;
@@ -35,15 +39,22 @@ export class AgentOutbox {
       payloadType,
       payload,
     });
-    this.unacked.set(seq, { frame, firstSentMs: nowMs, lastSentMs: nowMs, resent: false });
+    this.unacked.set(seq, { frame, firstSentMs: nowMs, lastSentMs: nowMs, resent: false, intactSent: false });
     return frame;
   }
 
-  acknowledge(seq: number, nowMs: number): void {
+  /** The frame itself (not a corrupted copy) is going on the wire. */
+  sentIntact(frame: Buffer): void {
+    const entry = this.unacked.get(frame.readBigInt64BE(48));
+    if (entry?.frame === frame) entry.intactSent = true;
+  }
+
+  acknowledge(seq: number, nowMs: number): AckVerdict {
     const entry = this.unacked.get(BigInt(seq));
-    if (!entry) return;
+    if (!entry) return 'unknown';
     this.unacked.delete(BigInt(seq));
     if (!entry.resent) this.sample(nowMs - entry.firstSentMs);
+    return entry.intactSent ? 'acked' : 'never-sent-intact';
   }
 
   /** The oldest unacked frame once its timeout passed; its send time is updated (unlike the plugin). */

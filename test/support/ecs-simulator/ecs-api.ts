@@ -49,6 +49,8 @@ export interface EcsApiOptions {
   agentTargetId?: string;
   /** ListTasks page size (the service's default is 100). */
   pageSize?: number;
+  /** StopTask requests are recorded but never answered (a hung control plane). */
+  stopTaskHangs?: boolean;
   /** Errors the next ExecuteCommand calls answer with, in order. */
   execErrors?: Array<{ type: string; message: string }>;
 }
@@ -74,6 +76,7 @@ export async function startEcsApi(options: EcsApiOptions): Promise<EcsApi> {
           violations.push(`${operation}: ${problems.join('; ')}`);
           throw new AwsJsonError('InvalidParameterException', problems.join('; '));
         }
+        if (operation === 'StopTask' && options.stopTaskHangs) return; // left open until close()
         sendAwsJson(res, 200, handle(operation, body as Record<string, unknown>, options));
       } catch (error) {
         if (error instanceof AwsJsonError) return sendAwsJsonError(res, error.type, error.message, error.status);

@@ -1,10 +1,14 @@
 // Seeded fault injection for one direction of the data channel: drop, duplicate, reorder (held back and
-// released on the next tick, behind later frames) and, outgoing only, a copy with a corrupted digest.
+// released on the next tick, behind later frames) and, outgoing only, a copy whose payload is corrupted while its
+// digest stays that of the intact payload (what a bit error in transit looks like).
 export interface FaultRates {
   dropRate?: number;
   duplicateRate?: number;
   reorderRate?: number;
-  /** Send a corrupted-digest copy first; the receiver must drop it unacked and take the resend. */
+  /**
+   * Send a copy with one payload byte flipped and the original digest instead of the frame: a receiver that
+   * checks digests drops it unacked and takes the resend; one that does not delivers the wrong byte.
+   */
   badDigestRate?: number;
 }
 
@@ -41,11 +45,9 @@ export class FaultInjector {
       return [];
     }
     edge += r.badDigestRate ?? 0;
-    if (roll < edge) {
+    if (roll < edge && frame.length > PAYLOAD_OFFSET) {
       this.counts.badDigest++;
-      const bad = Buffer.from(frame);
-      bad[80] = (bad[80] ?? 0) ^ 0xff;
-      return [bad];
+      return [corruptPayload(frame, this.random())];
     }
     if (this.random() < (r.duplicateRate ?? 0)) {
       this.counts.duplicated++;
@@ -57,6 +59,16 @@ export class FaultInjector {
   release(): Buffer[] {
     return this.held.splice(0);
   }
+}
+
+const PAYLOAD_OFFSET = 120;
+
+/** A copy of the frame with one payload byte flipped; header and digest untouched. */
+export function corruptPayload(frame: Buffer, where: number): Buffer {
+  const bad = Buffer.from(frame);
+  const at = PAYLOAD_OFFSET + Math.min(bad.length - PAYLOAD_OFFSET - 1, Math.floor(where * (bad.length - PAYLOAD_OFFSET)));
+  bad[at] = (bad[at] ?? 0) ^ 0xff;
+  return bad;
 }
 
 /** mulberry32: small, deterministic, good enough for reproducible fault runs. */

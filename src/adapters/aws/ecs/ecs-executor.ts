@@ -1,6 +1,6 @@
 // StepExecutor for ECS Exec targets: prepare() finds a ready task (or starts a one-off task from the target's
 // task definition), runStep() runs the step detached in the container through the native session client
-// (remote-step.ts), dispose() stops the one-off task whatever happened.
+// (remote-step.ts), dispose() stops the one-off task whatever happened, within a bound (else the post: step does).
 import { randomUUID } from 'node:crypto';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -12,7 +12,7 @@ import { errorText } from '../../../run/error-text.js';
 import { renderStepScript } from '../../../run/step-script.js';
 import type { GenerateDataKey } from '../kms-data-key.js';
 import { lastSegment } from './arn.js';
-import { runEphemeralTask, stopEphemeralTask, waitUntilExecReady } from './ephemeral-task.js';
+import { runEphemeralTask, STOP_TASK_CANCELLED_MS, STOP_TASK_TIMEOUT_MS, stopEphemeralTask, waitUntilExecReady } from './ephemeral-task.js';
 import { ecsDataKeyProvider } from './kms-handshake.js';
 import { runRemoteStep } from './remote-step.js';
 import { planRemoteStep } from './runner-command.js';
@@ -41,6 +41,8 @@ export interface EcsExecutorDeps {
 export class EcsExecutor implements StepExecutor {
   private task: SelectedTask | undefined;
   private oneOff: string | undefined;
+  /** The run's signal (from prepare/runStep): after a cancel, dispose() has only a short time for StopTask. */
+  private runSignal: AbortSignal | undefined;
   private readonly clientId = randomUUID();
 
   constructor(
@@ -50,6 +52,7 @@ export class EcsExecutor implements StepExecutor {
 
   /** Idempotent: a second call keeps the task already chosen (never a second one-off task). */
   async prepare(signal: AbortSignal): Promise<ResolvedTarget> {
+    this.runSignal = signal;
     this.task ??= this.target.taskDefinition ? await this.startOneOffTask(signal) : await selectExecTask(this.deps.ecs, this.target, signal);
     const kind = this.oneOff ? 'one-off ECS task' : 'ECS task';
     return {
@@ -59,6 +62,7 @@ export class EcsExecutor implements StepExecutor {
   }
 
   async runStep(step: Step, context: StepContext): Promise<StepResult> {
+    this.runSignal = context.signal;
     if (!this.task) return { status: 'error', exitCode: null, message: 'step not run: the ECS target was not prepared' };
     let script: string;
     try {
@@ -76,7 +80,14 @@ export class EcsExecutor implements StepExecutor {
     this.task = undefined;
     this.oneOff = undefined;
     if (!arn) return;
-    await stopEphemeralTask(this.deps.ecs, this.target.cluster, arn, 'opsgate: the run is over');
+    const bound = this.runSignal?.aborted ? STOP_TASK_CANCELLED_MS : STOP_TASK_TIMEOUT_MS;
+    try {
+      await stopEphemeralTask(this.deps.ecs, this.target.cluster, arn, 'opsgate: the run is over', bound);
+    } catch (error) {
+      // Still in the saved state: the post: step stops it.
+      const next = this.deps.taskState ? 'the post: step will stop it' : 'stop it by hand (aws ecs stop-task)';
+      throw new Error(`could not stop one-off ECS task ${lastSegment(arn)} in cluster ${this.target.cluster}: ${errorText(error)}; ${next}`, { cause: error });
+    }
     this.deps.taskState?.stopped(arn);
   }
 

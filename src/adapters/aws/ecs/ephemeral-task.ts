@@ -1,5 +1,6 @@
 // A one-off operations task for a `task-definition` target: RunTask with execute command enabled, wait (on the
-// injected clock, bounded) until the task and its ExecuteCommandAgent are RUNNING, StopTask at the end.
+// injected clock, bounded) until the task and its ExecuteCommandAgent are RUNNING, StopTask at the end (bounded
+// when the run itself stops the task, so a cancelled job still exits inside the runner's kill window).
 import { RunTaskCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { Clock } from '../../../ports/clock.js';
 import type { EcsTarget } from '../../../runbook/model.js';
@@ -9,6 +10,15 @@ import { describeTasks, execReadiness, TaskNotReadyError, type SelectedTask } fr
 
 export const DEFAULT_READY_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_READY_POLL_MS = 5_000;
+/**
+ * The bounds of dispose()'s StopTask, SDK retries included; one that does not answer in time is left to the
+ * post: step, which reads the task from the saved state. After a cancel, dispose() runs once the step stopped
+ * and the transcript closed (CLOUDWATCH_CANCEL_BUDGET_MS from the signal in src/run/cancel-budget.ts), before
+ * Slack and the result comment, which take what is left before FORCED_EXIT_MS. That table has no share for it
+ * yet, so this is local: short enough to leave the comment most of its share.
+ */
+export const STOP_TASK_CANCELLED_MS = 500;
+export const STOP_TASK_TIMEOUT_MS = 10_000;
 
 export interface ReadyWait {
   clock: Clock;
@@ -67,6 +77,22 @@ export async function waitUntilExecReady(ecs: ECSClient, target: EcsTarget, task
   }
 }
 
-export async function stopEphemeralTask(ecs: ECSClient, cluster: string, taskArn: string, reason: string): Promise<void> {
-  await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
+/** StopTask; with `timeoutMs` the call (retries included) is aborted and rejected once that much real time passed. */
+export async function stopEphemeralTask(ecs: ECSClient, cluster: string, taskArn: string, reason: string, timeoutMs?: number): Promise<void> {
+  const command = new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) });
+  if (timeoutMs === undefined) return void (await ecs.send(command));
+  // Real time on purpose: the bound is the runner's kill window, not the injected clock.
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`ecs:StopTask did not answer within ${timeoutMs / 1000} s`));
+      abort.abort();
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([ecs.send(command, { abortSignal: abort.signal }), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -11,7 +11,7 @@ import type { RemoteStepPlan } from './runner-command.js';
 import type { EcsSessionContext } from './session-context.js';
 import { StepOutput } from './step-output.js';
 import { attachOnce, type AttachOutcome } from './step-session.js';
-import { StopControl, type StopReason } from './step-stop.js';
+import { StopControl, type StopConfirmation, type StopReason } from './step-stop.js';
 
 export async function runRemoteStep(ctx: EcsSessionContext, plan: RemoteStepPlan, step: Step, context: StepContext): Promise<StepResult> {
   const stop = new StopControl(ctx.clock, step.timeoutSeconds * 1000, context.signal);
@@ -25,13 +25,18 @@ export async function runRemoteStep(ctx: EcsSessionContext, plan: RemoteStepPlan
   }
 }
 
-type FinalOutcome = Exclude<AttachOutcome, { kind: 'dropped' }> | { kind: 'gave-up'; reason: string; attached: boolean } | { kind: 'unconfirmed' };
+type FinalOutcome =
+  | Exclude<AttachOutcome, { kind: 'dropped' }>
+  | { kind: 'gave-up'; reason: string; attached: boolean }
+  | { kind: 'unconfirmed' }
+  /** The runner confirmed the stop, but the budget ran out before the rest of the output and the exit record. */
+  | ({ kind: 'stopped' } & StopConfirmation);
 
 async function attachUntilDone(ctx: EcsSessionContext, plan: RemoteStepPlan, output: StepOutput, stop: StopControl): Promise<FinalOutcome> {
   let failedInARow = 0;
   let attached = false;
   for (let attempt = 0; ; attempt++) {
-    if (stop.reason && stop.elapsedMs() >= ctx.tuning.stopBudgetMs) return { kind: 'unconfirmed' };
+    if (stop.reason && stop.elapsedMs() >= ctx.tuning.stopBudgetMs) return stop.confirmed ? { kind: 'stopped', ...stop.confirmed } : { kind: 'unconfirmed' };
     const outcome = await attachOnce(ctx, plan, output, stop, attached);
     if (outcome.kind !== 'dropped') return outcome;
     attached ||= outcome.attached;
@@ -47,7 +52,8 @@ async function attachUntilDone(ctx: EcsSessionContext, plan: RemoteStepPlan, out
 function resultOf(ctx: EcsSessionContext, plan: RemoteStepPlan, step: Step, outcome: FinalOutcome, stopped: StopReason | undefined, failure: { error: unknown } | undefined): StepResult {
   const where = `task ${lastSegment(ctx.task.taskArn)} (${plan.directory})`;
   if (failure) {
-    const how = outcome.kind === 'exit' && typeof outcome.code === 'number' ? `; ${describeStop(outcome.how, outcome.code)}` : `; the step may still be running in ${where}`;
+    const stopped = outcome.kind === 'exit' || outcome.kind === 'stopped' ? outcome : undefined;
+    const how = stopped && typeof stopped.code === 'number' ? `; ${describeStop(stopped.how, stopped.code)}` : `; the step may still be running in ${where}`;
     // The step directory is kept: its out/err files hold what the audit log could not take.
     return { status: 'cancelled', exitCode: null, message: `output could not be recorded (${errorText(failure.error)}), so the step was stopped${how}; its full output stays in ${where}` };
   }
@@ -64,6 +70,12 @@ function resultOf(ctx: EcsSessionContext, plan: RemoteStepPlan, step: Step, outc
         return { status: 'error', exitCode: null, message: `could not reach the step runner in ${where} after ${ctx.tuning.maxFailedAttaches} ECS Exec sessions (${outcome.reason}); the step may have started there` };
       }
       return { status: 'error', exitCode: null, message: `lost the ECS Exec connection to ${where} and could not attach again (${outcome.reason}); the step may still be running there` };
+    case 'stopped':
+      return {
+        status: stopped === 'timed-out' ? 'timed-out' : 'cancelled',
+        exitCode: outcome.how === 'not-started' ? null : outcome.code,
+        message: `${stopPrefix(stopped, step)}${describeStop(outcome.how, outcome.code)}; the rest of its output did not arrive within the ${ctx.tuning.stopBudgetMs / 1000} s stop budget and stays in ${where}`,
+      };
     case 'unconfirmed':
       return {
         status: stopped === 'timed-out' ? 'timed-out' : 'cancelled',

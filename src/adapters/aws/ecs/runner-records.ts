@@ -13,6 +13,8 @@ export type RunnerRecord =
   | { kind: 'data'; stream: OutputStream; bytes: Buffer }
   | { kind: 'keepalive' }
   | { kind: 'exit'; code: number | 'lost'; how: string }
+  /** The stop took effect; the exit record follows once the rest of the output is sent. */
+  | { kind: 'stopped'; code: number; how: string }
   | { kind: 'refused'; reason: string }
   | { kind: 'noise'; bytes: Buffer };
 
@@ -85,6 +87,7 @@ export class RunnerRecordParser {
       return DATA_FOLLOWS;
     }
     if ((m = /^X:(\d{1,3}|lost):([A-Za-z-]*)$/.exec(body))) return { kind: 'exit', code: m[1] === 'lost' ? 'lost' : Number(m[1]), how: m[2] ?? '' };
+    if ((m = /^T:(\d{1,3}):([A-Za-z-]*)$/.exec(body))) return { kind: 'stopped', code: Number(m[1]), how: m[2] ?? '' };
     if ((m = /^R:([a-z-]{1,40})$/.exec(body))) return { kind: 'refused', reason: m[1]! };
     return undefined;
   }

@@ -8,6 +8,8 @@
 //   S            this session started the step            H:<out>:<err>  attached at these offsets
 //   D:<n> / E:<n> n bytes of stdout / stderr follow       K              keep-alive (quiet for 30 s)
 //   X:<rc>:<how> the step ended (rc digits or "lost"; how = SIGINT, SIGKILL, not-started or empty)
+//   T:<rc>:<how> a stop took effect (same fields): sent at once, before the output still to send, so the
+//                client can confirm the stop within its budget however large that backlog is
 //   R:<reason>   refused before anything ran
 // Control lines the client writes on the (raw, no-echo) pty: "g <grant>" (may send up to <grant> bytes in all:
 // flow control), "k" (keep-alive), "x" (stop: SIGINT to the step's process group, SIGKILL after 1 s),
@@ -23,7 +25,10 @@ stty raw -echo 2>/dev/null || { rec R:stty-failed; exit 0; }
 fsize() { if [ -f "$1" ]; then wc -c <"$1"; else echo 0; fi; }
 wait_for() { i=0; while [ ! -e "$1" ] && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
 stop_step() {
-  [ -e "$d/status" ] && return 0
+  [ -e "$d/status" ] || interrupt_step
+  [ -e "$d/status" ] && rec "T:$(cat "$d/status"):$(cat "$d/stopped" 2>/dev/null)"
+}
+interrupt_step() {
   : >"$d/stop"
   wait_for "$d/pgid" 10 || { wait_for "$d/status" 10; return 0; }
   pg=$(cat "$d/pgid")

@@ -5,13 +5,14 @@ import type { Clock } from '../../../ports/clock.js';
 import type { EcsTarget } from '../../../runbook/model.js';
 import type { DataKeyProvider } from '../session/session-protocol.js';
 import type { SelectedTask } from './task-selection.js';
+import { EXECUTOR_STOP_MS } from '../../../run/cancel-budget.js';
 
 export interface SessionTuning {
   /** Watchdog for a data channel that never opens (above the agent's 15 s handshake limit). */
   openTimeoutMs: number;
   /** Send a keep-alive line after this much time without input (the ECS Exec idle timeout is 20 min). */
   keepAliveMs: number;
-  /** From a stop request to a confirmed end; the runner's cancel budget is 5 s, so stay well inside it. */
+  /** From a stop request to a confirmed end; inside the orchestrator's wait for a cancelled step (src/run/cancel-budget.ts). */
   stopBudgetMs: number;
   /** After the exit record: time for the runner to remove its directory before the socket closes. */
   cleanupMs: number;
@@ -27,7 +28,7 @@ export interface SessionTuning {
 export const DEFAULT_TUNING: SessionTuning = {
   openTimeoutMs: 30_000,
   keepAliveMs: 5 * 60_000,
-  stopBudgetMs: 2_000,
+  stopBudgetMs: EXECUTOR_STOP_MS,
   cleanupMs: 3_000,
   stoppingCleanupMs: 300,
   maxFailedAttaches: 5,

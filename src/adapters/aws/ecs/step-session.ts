@@ -102,6 +102,8 @@ class LiveAttach {
       case 'exit':
         this.exit = { code: record.code, how: record.how };
         return void this.finish();
+      case 'stopped':
+        return this.stop.confirm({ code: record.code, how: record.how });
       case 'refused':
         this.refused = record.reason;
         return;

@@ -1,12 +1,20 @@
 // Why and when a running step must be stopped: the run was cancelled, the step ran past its timeout, or its
-// output could not be recorded. The first reason wins; listeners (the live session) act on it at once.
+// output could not be recorded. The first reason wins; listeners (the live session) act on it at once. The
+// runner's confirmation that the stop took effect is kept here too, across sessions.
 import type { Clock } from '../../../ports/clock.js';
 
 export type StopReason = 'cancelled' | 'timed-out' | 'output-failed';
 
+export interface StopConfirmation {
+  code: number;
+  /** SIGINT, SIGKILL, not-started, or empty when the step had already finished. */
+  how: string;
+}
+
 export class StopControl {
   private why: StopReason | undefined;
   private at = 0;
+  private confirmation: StopConfirmation | undefined;
   private readonly listeners = new Set<(reason: StopReason) => void>();
   private readonly timer = new AbortController();
 
@@ -25,6 +33,15 @@ export class StopControl {
 
   get reason(): StopReason | undefined {
     return this.why;
+  }
+
+  /** The runner's word that the step stopped (its exit status), possibly before all its output arrived. */
+  get confirmed(): StopConfirmation | undefined {
+    return this.confirmation;
+  }
+
+  confirm(confirmation: StopConfirmation): void {
+    this.confirmation ??= confirmation;
   }
 
   /** Milliseconds since the stop was requested (0 when it was not). */
