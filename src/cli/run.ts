@@ -12,6 +12,7 @@ import { systemClock } from '../ports/clock.js';
 import { runLocally, type LocalRunTerminal } from '../usecases/local-run.js';
 import { loadLocalAdapters } from './local-adapters.js';
 import { readSourceFile } from './read-source.js';
+import { operatorEnvironment } from '../adapters/local/local-executor.js';
 import { formatDiagnostic } from '../runbook/diagnostics.js';
 
 export const RUN_USAGE = 'opsgate run <runbook> --local [--config .github/opsgate.yml] [--transcript file.jsonl]';
@@ -67,11 +68,17 @@ export async function runLocalFile(run: LocalFileRun): Promise<number> {
   const adapters = await loadLocalAdapters();
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`Received ${signal} again: still stopping the step and recording the cancellation…\n`);
+      return;
+    }
     process.stderr.write(`\nReceived ${signal}: stopping the step in flight and recording the cancellation…\n`);
     controller.abort(new Error(`cancelled by ${signal}`));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once` (as in main.ts): a second Ctrl-C must not fall back to Node's default of dying before the
+  // transcript records how the step ended.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     mkdirSync(path.dirname(path.resolve(run.transcriptPath)), { recursive: true });
     const outcome = await runLocally({
@@ -84,7 +91,8 @@ export async function runLocalFile(run: LocalFileRun): Promise<number> {
       psqlAvailable,
       clock: systemClock,
       signal: controller.signal,
-      env: run.env,
+      // The operator's own environment, minus what belongs to a GitHub Actions job (local-executor.ts explains).
+      env: operatorEnvironment(run.env),
       terminal: stdoutTerminal(),
       runId: run.runId,
       ...(run.ignoreWindow ? { ignoreWindow: true } : {}),

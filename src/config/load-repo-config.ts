@@ -5,6 +5,7 @@ import { sourceInput, type LoadResult, type SourceFile } from '../runbook/load-r
 import type { Database, Policy, RepoConfig, RuleLevel, Target } from '../runbook/model.js';
 import { locatePath, parseYamlSource, type ParsedYaml } from '../runbook/parse-yaml.js';
 import { closest, schemaDiagnostics } from '../runbook/schema-check.js';
+import { DEFAULT_APPROVAL_RULES } from '../policy/stricter-policy.js';
 
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {});
@@ -74,7 +75,7 @@ function toPolicy(p: Raw): Policy {
   const r = obj(p['sql-rules']);
   const level = (k: string, dflt: RuleLevel): RuleLevel => (typeof r[k] === 'string' ? (r[k] as RuleLevel) : dflt);
   return {
-    approvals: { required: typeof a.required === 'number' ? a.required : 1, from: Array.isArray(a.from) ? a.from.map(String) : [], allowStale: a['allow-stale'] === true },
+    approvals: { required: typeof a.required === 'number' ? a.required : DEFAULT_APPROVAL_RULES.required, from: Array.isArray(a.from) ? a.from.map(String) : [...DEFAULT_APPROVAL_RULES.from], allowStale: typeof a['allow-stale'] === 'boolean' ? a['allow-stale'] : DEFAULT_APPROVAL_RULES.allowStale },
     denyCommands: Array.isArray(p['deny-commands']) ? p['deny-commands'].map(String) : [],
     sqlRules: { updateWithoutWhere: level('update-without-where', 'error'), deleteWithoutWhere: level('delete-without-where', 'error'), drop: level('drop', 'error'), truncate: level('truncate', 'warning'), ddl: level('ddl', 'warning') },
     redact: Array.isArray(p.redact) ? p.redact.map(String) : [],
@@ -115,9 +116,4 @@ function loadUnsafe(path: string, input: Uint8Array | string): LoadResult<RepoCo
   const diagnostics = [...schema, ...semanticDiagnostics(path, parsed, parsed.data as Raw)];
   if (hasErrors(diagnostics)) return { diagnostics, sourceMap: parsed.valueSpans };
   return { value: toConfig(path, parsed.data as Raw), diagnostics, sourceMap: parsed.valueSpans };
-}
-
-/** The same load for callers holding a path and raw bytes (or, until they have bytes, text). */
-export function loadRepoConfigBytes(path: string, input: Uint8Array | string): LoadResult<RepoConfig> {
-  return loadRepoConfig(typeof input === 'string' ? { path, text: input } : { path, bytes: input });
 }

@@ -4,7 +4,10 @@
 import type { Policy } from '../runbook/model.js';
 import { distinctLists, type ApprovalRules } from './approvals.js';
 
-/** The rules of a repo without a (valid) config at the base: what the config loader defaults to. */
+/**
+ * The approval rules when the config leaves them out (src/config/load-repo-config.ts reads its defaults from here),
+ * and the floor for a repo without a (valid) config at the base: one approval from someone with write access.
+ */
 export const DEFAULT_APPROVAL_RULES: ApprovalRules = { required: 1, from: [], allowStale: false };
 
 function namedLists(rules: ApprovalRules): string[][] {

@@ -7,9 +7,17 @@ export interface RunIdentity {
   pullRequest: number | null;
   runbookPath: string;
   runbookDigest: string;
-  /** Unique per attempt, e.g. "<GITHUB_RUN_ID>-<GITHUB_RUN_ATTEMPT>" or a random id locally. */
+  /**
+   * The workflow run attempt, e.g. "<GITHUB_RUN_ID>-<GITHUB_RUN_ATTEMPT>" or a random id locally. Every job of one
+   * run attempt shares it (a matrix, copied jobs), so it does not tell two concurrent claimants apart.
+   */
   runId: string;
+  /** GITHUB_JOB: which job of the run, for the transcript and for messages about who holds the run slot. */
+  job?: string;
 }
+
+/** One runbook's run slot: every attempt of the same repository, PR, runbook path and digest shares it. */
+export type RunSlot = Pick<RunIdentity, 'repository' | 'pullRequest' | 'runbookPath' | 'runbookDigest'>;
 
 export interface RunStartedInfo {
   mergeSha?: string;
@@ -56,18 +64,25 @@ export interface AuditLocation {
   chainHead?: { seq: number; sha256: string };
 }
 
+/**
+ * Durability: runStarted returns only once run.started is stored (it proves the destination takes the transcript).
+ * Every other write may be buffered, and is durable only after a flush() that resolves; an implementation may push
+ * earlier (a full batch, a silent step's idle timer) but never promises to. The caller owns the durability points,
+ * in one place (src/run/orchestrator.ts): after target.resolved and after step.started (both before the step runs,
+ * so a job killed mid-step leaves "this step started" for the ledger), after step.finished, after run.finished.
+ */
 export interface AuditLog {
   readonly location: AuditLocation;
-  /** Creates the stream/file and writes run.started; throws AuditUnavailableError if it cannot. */
+  /** Creates the stream/file and stores run.started; throws AuditUnavailableError if it cannot. */
   runStarted(identity: RunIdentity, info: RunStartedInfo): Promise<void>;
-  /** What the executor resolved the target to (instances, task), written and flushed before step 1 runs. */
+  /** What the executor resolved the target to (instances, task); the caller flushes it before step 1 runs. */
   targetResolved(target: ResolvedTarget): Promise<void>;
   stepStarted(info: StepStartedInfo): Promise<void>;
   /** Streams output as it arrives; bytes need not be valid UTF-8. */
   stepOutput(index: number, stream: OutputStream, chunk: Uint8Array): Promise<void>;
   stepFinished(info: StepFinishedInfo): Promise<void>;
   runFinished(info: RunFinishedInfo): Promise<void>;
-  /** Pushes everything buffered; throws AuditUnavailableError when the destination refuses. */
+  /** Makes everything written so far durable; throws AuditUnavailableError when the destination refuses. */
   flush(): Promise<void>;
 }
 
@@ -101,13 +116,17 @@ export interface LedgerEntry {
 
 export type ClaimResult = { claimed: true } | { claimed: false; byRunId?: string; message: string };
 
-/** "Has this repository, PR and runbook digest already run, and how did it end?" Fails closed: throws when unreadable. */
+/**
+ * "Has this runbook (repository, PR, path and digest) already run, and how did it end?" Fails closed: throws when
+ * unreadable. Two files with the same content in one PR are two runbooks: the path is part of the slot.
+ */
 export interface Ledger {
-  lookup(repository: string, pullRequest: number | null, runbookDigest: string): Promise<LedgerEntry>;
+  lookup(slot: RunSlot): Promise<LedgerEntry>;
   /**
-   * Takes the one run slot of this repository, PR and digest for identity.runId, atomically: of two concurrent
-   * attempts only one gets `claimed: true`. A slot held by an attempt whose transcript shows it ran nothing can be
-   * taken over (see the README, "Run once"). Throws when the ledger cannot be written (fail closed).
+   * Takes the run slot of identity's runbook for this call, atomically: of two concurrent claims only one gets
+   * `claimed: true`, even when both carry the same runId (two jobs of one workflow run). A slot held by an attempt
+   * whose transcript shows it ran nothing can be taken over (see the README, "Run once"). Throws when the ledger
+   * cannot be written (fail closed).
    */
   claim(identity: RunIdentity): Promise<ClaimResult>;
 }

@@ -56,11 +56,6 @@ export function table(headers: string[], rows: string[][]): string {
   return [line(headers), `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-/** Hidden HTML comment; "--" is not allowed inside one, so it is broken up. */
-export function hiddenComment(text: string): string {
-  return `<!-- ${text.replace(/--/g, '- -')} -->`;
-}
-
 /** The first `maxLines` lines (and at most `maxChars`), and how much was left out. */
 export function clip(text: string, maxLines: number, maxChars: number): { text: string; cut: boolean } {
   const lines = text.split('\n');

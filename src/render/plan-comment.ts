@@ -6,9 +6,9 @@ import { sortDiagnostics, type Diagnostic } from '../runbook/diagnostics.js';
 import type { Target } from '../runbook/model.js';
 import { OPSGATE_VERSION, type Plan, type PlanNotice, type PlannedStep, type RunbookPlan } from '../plan/plan.js';
 import { describeWindow, formatDuration } from '../plan/plan-text.js';
+import { digestMarker, PLAN_MARKER } from '../plan/digest-marker.js';
 import { GITHUB_COMMENT_LIMIT, clip, codeFence, details, escapeHtml, escapeInline, inlineCode, table } from './markdown.js';
 
-export const PLAN_MARKER = '<!-- opsgate:plan -->';
 /** Leaves room for a reporter's additions. */
 const BUDGET = GITHUB_COMMENT_LIMIT - 1_536;
 /** The index table comes first when a PR changes at least this many runbooks. */
@@ -21,11 +21,6 @@ export interface PlanCommentOptions {
   budget?: number;
   /** Size of a text: characters for comments (the default), bytes for the job summary. */
   measure?: (text: string) => number;
-}
-
-/** `<!-- opsgate:digest path=<uri-encoded path> sha256:<hex> head=<sha> -->` */
-export function digestMarker(path: string, digest: string, headSha: string): string {
-  return `<!-- opsgate:digest path=${encodeURI(path)} ${digest} head=${headSha} -->`;
 }
 
 /** "sha256:0123456789ab": what tables show; the marker keeps the full digest. */

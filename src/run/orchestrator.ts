@@ -1,19 +1,21 @@
 // Runs a checked runbook's steps in order through the ports only: the executor runs each step, the audit log
 // records everything (redacted) before it counts as done, and the caller sees progress as it happens.
 //
-// Order: run.started (audit unavailable → nothing runs) → executor.prepare → target.resolved → per step: step.started,
-// flush, streamed output, flush, step.finished → run.finished → flush. The executor is always disposed.
+// Order: run.started (audit unavailable → nothing runs) → executor.prepare → target.resolved, flush → per step:
+// step.started, flush, streamed output, step.finished, flush → run.finished, flush. The executor is always disposed.
+// These flushes are the transcript's durability points (the AuditLog port leaves them to this caller).
 // A failed audit write aborts the step in flight: opsgate never runs production work it cannot record.
 import type { CheckedRunbook } from '../runbook/check.js';
 import type { RepoConfig, Step } from '../runbook/model.js';
 import type { OutputStream, ResolvedTarget, StepContext, StepExecutor, StepResult } from '../ports/executor.js';
 import type { AuditLog, RunIdentity, RunStartedInfo } from '../ports/audit.js';
-import type { Clock } from '../ports/clock.js';
+import { MAX_TIMER_MS, type Clock } from '../ports/clock.js';
 import { refuse, proceed, unexpected, type Outcome } from './outcome.js';
 import { noRedaction, type Redactor, type StreamRedactor } from './redaction.js';
 import { formatBytes, TailBuffer, type RunResult, type StepRunResult } from './results.js';
 import { errorText } from './error-text.js';
 import { formatDuration } from '../policy/window.js';
+import { STEP_STOP_MS } from './cancel-budget.js';
 
 export type ProgressEvent =
   | { kind: 'run-started'; title: string; target: ResolvedTarget; steps: number }
@@ -43,13 +45,13 @@ export interface RunStepsInput {
   tailLines?: number;
   /** Extra time after a step's longest legitimate duration before opsgate aborts it itself (default 30 s). */
   timeoutGraceMs?: number;
-  /** How long to wait for the executor to confirm an abort before recording the step as stopped (default 3 s). */
+  /** How long to wait for the executor to confirm an abort before recording the step as stopped (default STEP_STOP_MS). */
   cancelGraceMs?: number;
 }
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
 const DEFAULT_TIMEOUT_GRACE_MS = 30_000;
-const DEFAULT_CANCEL_GRACE_MS = 3_000;
+const DEFAULT_CANCEL_GRACE_MS = STEP_STOP_MS;
 
 /** What every helper of one run shares. */
 interface RunScope {
@@ -122,6 +124,7 @@ async function openRun({ input, signal }: RunScope): Promise<Opened> {
   }
   try {
     await audit.targetResolved(target);
+    await audit.flush();
   } catch (error) {
     return { outcome: unexpected('audit-unavailable', `The audit log (${audit.location.description}) could not record the resolved target, so nothing ran: ${errorText(error)}`), target };
   }
@@ -134,16 +137,18 @@ async function runStepsInOrder(scope: RunScope): Promise<Outcome> {
   for (const step of steps) {
     if (scope.signal.aborted) return refuse('cancelled', `The run was cancelled before step ${step.index + 1} "${step.name}" started; it and later steps did not run.`);
     let result: StepRunResult;
+    let watchdog: WatchdogStop | undefined;
     try {
-      const { auditError, ...stepResult } = await runOneStep(step, scope);
+      const { auditError, watchdog: stoppedBy, ...stepResult } = await runOneStep(step, scope);
       result = stepResult;
+      watchdog = stoppedBy;
       scope.results.push(result);
       scope.progress({ kind: 'step-finished', step: result });
       if (auditError) throw new AuditFailure(errorText(auditError));
     } catch (error) {
       return auditLost(scope.input.audit, step, error);
     }
-    const verdict = verdictAfter(step, result, scope.signal);
+    const verdict = verdictAfter(step, result, scope.signal, watchdog);
     if (verdict === 'tolerated') tolerated++;
     else if (verdict !== 'next') return verdict;
   }
@@ -152,16 +157,24 @@ async function runStepsInOrder(scope: RunScope): Promise<Outcome> {
 }
 
 /** Whether the run goes on after a step: on to the next one, on despite a tolerated failure, or it ends. */
-function verdictAfter(step: Step, result: StepRunResult, signal: AbortSignal): 'next' | 'tolerated' | Outcome {
+function verdictAfter(step: Step, result: StepRunResult, signal: AbortSignal, watchdog: WatchdogStop | undefined): 'next' | 'tolerated' | Outcome {
   if (result.status === 'succeeded') return 'next';
   if (result.status === 'cancelled' && signal.aborted) {
     return refuse('cancelled', `The run was cancelled during step ${step.index + 1} "${step.name}"; the step was stopped and later steps did not run.`);
   }
   if (step.continueOnError) return 'tolerated';
-  return stepFailure(step, result);
+  return stepFailure(step, result, watchdog);
 }
 
-type StepOutcome = StepRunResult & { auditError?: unknown };
+/** The limit opsgate's own watchdog enforced when it, not the executor, stopped a step. */
+interface WatchdogStop {
+  limitMs: number;
+  graceMs: number;
+  /** True when the limit is the executor's bound (SSM: the rollout over the fleet), not the step's timeout. */
+  executorBound: boolean;
+}
+
+type StepOutcome = StepRunResult & { auditError?: unknown; watchdog?: WatchdogStop };
 
 async function runOneStep(step: Step, scope: RunScope): Promise<StepOutcome> {
   const { audit } = scope.input;
@@ -183,7 +196,7 @@ async function runOneStep(step: Step, scope: RunScope): Promise<StepOutcome> {
 /**
  * One step in flight: its abort signal (linked to the run's), the output it streams, the heartbeat, and two
  * safety nets around the executor — a watchdog past the step's longest legitimate duration, and a short
- * give-up after an abort so a cancelled job still records its end within the runner's SIGINT→SIGTERM window.
+ * give-up after an abort (STEP_STOP_MS) so a cancelled job still records its end inside the forced-exit deadline.
  */
 class StepAttempt {
   private readonly abort = new AbortController();
@@ -194,7 +207,8 @@ class StepAttempt {
   private lastActivity: number;
   private outputBytes = 0;
   private auditError: unknown;
-  private timedOut = false;
+  /** Set when the watchdog stopped the step. */
+  private timedOut: WatchdogStop | undefined;
   private abandoned = false;
   private durationMs = 0;
 
@@ -276,17 +290,21 @@ class StepAttempt {
   }
 
   /** The longest the step may legitimately take: the executor knows better than the step (SSM rate control). */
-  private limitMs(): number {
-    return this.scope.input.executor.maxStepDurationMs?.(this.step) ?? this.step.timeoutSeconds * 1000;
+  private watchdogLimit(): WatchdogStop {
+    const bound = this.scope.input.executor.maxStepDurationMs?.(this.step);
+    const graceMs = this.scope.input.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS;
+    return bound === undefined ? { limitMs: this.step.timeoutSeconds * 1000, graceMs, executorBound: false } : { limitMs: bound, graceMs, executorBound: true };
   }
 
   /** The executor's own timeout should fire first; if it does not, stop the step a little later. */
   private startWatchdog(): Promise<void> {
-    const ms = this.limitMs() + (this.scope.input.timeoutGraceMs ?? DEFAULT_TIMEOUT_GRACE_MS);
+    const limit = this.watchdogLimit();
+    // An unbounded executor limit (MAX_TIMER_MS) plus the grace must still be one finite wait, never an overflow.
+    const ms = Math.min(MAX_TIMER_MS, limit.limitMs + limit.graceMs);
     return this.scope.input.clock.sleep(ms, this.nets.signal).then(
       () => {
-        this.timedOut = true;
-        this.abort.abort(new Error(`step ran past ${formatDuration(this.limitMs())}`));
+        this.timedOut = limit;
+        this.abort.abort(new Error(`step ran past ${formatDuration(limit.limitMs)}`));
       },
       () => {},
     );
@@ -313,7 +331,7 @@ class StepAttempt {
   /** Says why opsgate itself stopped the step, when it did. */
   private explain(result: StepResult): StepResult {
     if (this.timedOut && result.status === 'cancelled') {
-      return { ...result, status: 'timed-out', message: `stopped by opsgate after ${formatDuration(this.limitMs())}, past the step's timeout (${result.message})` };
+      return { ...result, status: 'timed-out', message: `stopped by opsgate's safety net after ${formatDuration(this.timedOut.limitMs + this.timedOut.graceMs)} (${result.message})` };
     }
     if (this.auditError && result.status !== 'cancelled') {
       return { ...result, status: 'cancelled', message: `stopped because the audit log failed (${result.message})` };
@@ -359,6 +377,7 @@ class StepAttempt {
       continueOnError: this.step.continueOnError,
       ...(result.perTarget ? { perTarget: result.perTarget.map((t) => ({ ...t, message: redactor.redact(t.message) })) } : {}),
       ...(this.auditError ? { auditError: this.auditError } : {}),
+      ...(this.timedOut && result.status === 'timed-out' ? { watchdog: this.timedOut } : {}),
     };
   }
 }
@@ -390,10 +409,19 @@ function startHeartbeat(clock: Clock, intervalMs: number, tick: () => void): { s
   return { stop: () => stopper.abort() };
 }
 
-function stepFailure(step: Step, result: StepRunResult): Outcome {
+function stepFailure(step: Step, result: StepRunResult, watchdog: WatchdogStop | undefined): Outcome {
   const where = `step ${step.index + 1} "${step.name}"`;
-  if (result.status === 'timed-out') return refuse('step-timed-out', `${where} ran longer than its ${step.timeoutSeconds}s timeout and was stopped; later steps did not run.`);
+  if (result.status === 'timed-out') return refuse('step-timed-out', `${where} ${timeoutText(step, watchdog)}; later steps did not run.`);
   return refuse('step-failed', `${where} failed (${result.message}); later steps did not run.`);
+}
+
+/** Which limit stopped the step: its own timeout (the executor enforced it), or opsgate's safety net past it. */
+function timeoutText(step: Step, watchdog: WatchdogStop | undefined): string {
+  if (!watchdog) return `ran longer than its ${step.timeoutSeconds}s timeout and was stopped`;
+  const limit = watchdog.executorBound
+    ? `${formatDuration(watchdog.limitMs)}, the longest the executor allows for it (its timeout over every rate-controlled round of the fleet)`
+    : `its ${step.timeoutSeconds}s timeout`;
+  return `was stopped by opsgate's safety net ${formatDuration(watchdog.graceMs)} past ${limit}, because the executor had not ended it`;
 }
 
 function auditLost(audit: AuditLog, step: Step, error: unknown): Outcome {

@@ -69,8 +69,3 @@ export async function checkRunbook(source: SourceFile, config: RepoConfig): Prom
     return { file: path, diagnostics: [problem(path, WHOLE_FILE, 'internal-error', `opsgate could not check this file: ${(e as Error).message}`)] };
   }
 }
-
-/** The same check for callers holding a path and raw bytes (or, until they have bytes, text). */
-export function checkRunbookInput(path: string, input: Uint8Array | string, config: RepoConfig): Promise<CheckResult> {
-  return checkRunbook(typeof input === 'string' ? { path, text: input } : { path, bytes: input }, config);
-}

@@ -29,12 +29,6 @@ function durationProblem(text: string): string {
   return 'is not a duration';
 }
 
-/** RFC 3339 with an explicit offset (Z or ±hh:mm); epoch ms, or undefined when it is not one. */
-export function parseRfc3339(text: string): number | undefined {
-  const parsed = checkRfc3339(text);
-  return 'value' in parsed ? parsed.value : undefined;
-}
-
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 function daysInMonth(year: number, month: number): number {

@@ -35,8 +35,8 @@ export interface Executed {
 }
 
 /** A config problem the user fixes (RefusalError) stays a refusal; anything else is an outage or a bug. */
-export function failureOf(error: unknown, outageCode: ReasonCode, what: string): Outcome {
-  if (error instanceof RefusalError) return refuse(error.reasonCode, `${error.message} Nothing ran.`);
+export function failureOf(error: unknown, outageCode: ReasonCode, what: string, file?: string): Outcome {
+  if (error instanceof RefusalError) return refuse(error.reasonCode, `${file ? `${file}: ` : ''}${error.message} Nothing ran.`);
   const why = error instanceof AuditUnavailableError ? error.message : `${what}: ${errorText(error)}`;
   return unexpected(outageCode, `${why} Nothing ran.`);
 }
@@ -50,7 +50,8 @@ export async function executeRunbook(input: ExecuteInput): Promise<Executed> {
   try {
     executor = deps.executors(target);
   } catch (error) {
-    return { outcome: failureOf(error, 'executor-unavailable', `${path}: no executor for target "${target.name}"`), steps: [] };
+    // A kind this build cannot run is a RefusalError (the config's to fix); a builder that fails is an outage.
+    return { outcome: failureOf(error, 'executor-unavailable', `${path}: no executor for target "${target.name}"`, path), steps: [] };
   }
   let audit: AuditLog;
   try {

@@ -1,8 +1,8 @@
 // The gates one checked runbook passes before anything runs, in order: approvals (fail closed), the digest
 // reviewers saw, the time window, and the run-once ledger. Returns a refusal or what the run needs.
-import type { Ledger, LedgerEntry } from '../ports/audit.js';
+import type { Ledger, LedgerEntry, RunSlot } from '../ports/audit.js';
 import type { Clock } from '../ports/clock.js';
-import { TeamMembershipUnreadableError, type GitHubGateway, type PullRequestInfo } from '../ports/github.js';
+import type { GitHubGateway, PullRequestInfo } from '../ports/github.js';
 import type { CheckedRunbook } from '../runbook/check.js';
 import type { RepoConfig } from '../runbook/model.js';
 import { proceed, refuse, unexpected, type Outcome } from '../run/outcome.js';
@@ -24,6 +24,8 @@ export interface GateInput {
   clock: Clock;
   /** Set when this attempt will run: the run slot is claimed for it once the ledger allows. Unset for checks only (merge queue). */
   runId?: string;
+  /** GITHUB_JOB, recorded in the claim. */
+  job?: string;
 }
 
 export type GateResult =
@@ -47,7 +49,7 @@ export async function gateRunbook(input: GateInput): Promise<GateResult> {
 
   let ledger: LedgerEntry;
   try {
-    ledger = await input.ledger.lookup(input.repository, input.pr.number, input.checked.digest);
+    ledger = await input.ledger.lookup(runSlot(input));
   } catch (error) {
     // An outage or a permission problem, not a refusal: the same code is an error everywhere.
     const outcome = unexpected('audit-unavailable', `Cannot read the run ledger, so opsgate cannot tell whether ${input.checked.runbook.path} already ran; nothing ran. ${errorText(error)}`);
@@ -74,8 +76,8 @@ async function approvalDecision(input: GateInput): Promise<ApprovalDecision | { 
     const snapshot = await fetchApprovalSnapshot(input.github, input.pr, requirement);
     return evaluateApprovals(snapshot, requirement);
   } catch (error) {
-    // Fail closed: whatever could not be read, nothing runs.
-    if (error instanceof TeamMembershipUnreadableError) return { outcome: refuse('team-membership-unreadable', error.message) };
+    // Fail closed: whatever could not be read, nothing runs. (An unreadable team is already a decision of
+    // fetchApprovalSnapshot's readTeam, not an error here.)
     return {
       outcome: unexpected(
         'github-unavailable',
@@ -103,11 +105,16 @@ function ledgerOutcome(path: string, entry: LedgerEntry): Outcome | null {
   return null;
 }
 
+/** This runbook's slot in the ledger: the path counts, so two identical files in one PR are two runbooks. */
+function runSlot(input: GateInput): RunSlot {
+  return { repository: input.repository, pullRequest: input.pr.number, runbookPath: input.checked.runbook.path, runbookDigest: input.checked.digest };
+}
+
 /** Lookup then run is not atomic: the run slot is claimed, so of two concurrent attempts only one runs. */
 async function claimOutcome(input: GateInput, runId: string): Promise<Outcome | null> {
   const { path } = input.checked.runbook;
   try {
-    const claim = await input.ledger.claim({ repository: input.repository, pullRequest: input.pr.number, runbookPath: path, runbookDigest: input.checked.digest, runId });
+    const claim = await input.ledger.claim({ ...runSlot(input), runId, ...(input.job ? { job: input.job } : {}) });
     return claim.claimed ? null : refuse('already-running', `${path} is being run by another attempt for this PR and digest, so this one did not run: ${claim.message}`);
   } catch (error) {
     return unexpected('audit-unavailable', `Cannot claim the run of ${path} in the run ledger, so nothing ran. ${errorText(error)}`);

@@ -6,6 +6,7 @@ import type { GitHubGateway, PullRequestInfo } from '../ports/github.js';
 import type { RepoConfig } from '../runbook/model.js';
 import { loadRepoConfig } from '../config/load-repo-config.js';
 import { checkRunbook } from '../runbook/check.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../runbook/diagnostics.js';
 import type { ReviewedDigest } from './merge-plan-digest.js';
 
 type HeadConfig = { config: RepoConfig } | { missing: string };
@@ -20,7 +21,8 @@ export function headDigests(github: GitHubGateway, pr: PullRequestInfo, configPa
     const bytes = await github.readFile(path, pr.headSha);
     if (bytes === null) return { against: 'head-commit', headSha: pr.headSha, missing: `${path} does not exist at ${pr.headSha.slice(0, 7)}` };
     const result = await checkRunbook({ path, bytes }, loaded.config);
-    if (!result.checked) return { against: 'head-commit', headSha: pr.headSha, missing: `${path} is not valid at ${pr.headSha.slice(0, 7)}` };
+    // The same rule as at merge (loadAtMerge): any error diagnostic means no digest to compare with.
+    if (!result.checked || hasErrors(result.diagnostics)) return { against: 'head-commit', headSha: pr.headSha, missing: invalidAt(path, pr.headSha, result.diagnostics) };
     return { against: 'head-commit', headSha: pr.headSha, digest: result.checked.digest };
   };
 }
@@ -29,5 +31,11 @@ async function headConfig(github: GitHubGateway, configPath: string, headSha: st
   const bytes = await github.readFile(configPath, headSha);
   if (bytes === null) return { missing: `${configPath} does not exist at ${headSha.slice(0, 7)}` };
   const loaded = loadRepoConfig({ path: configPath, bytes });
-  return loaded.value ? { config: loaded.value } : { missing: `${configPath} is not valid at ${headSha.slice(0, 7)}` };
+  return loaded.value && !hasErrors(loaded.diagnostics) ? { config: loaded.value } : { missing: invalidAt(configPath, headSha, loaded.diagnostics) };
+}
+
+/** "<path> is not valid at <sha>: <first error>", so the refusal says what to fix. */
+function invalidAt(path: string, sha: string, diagnostics: readonly Diagnostic[]): string {
+  const first = diagnostics.find((d) => d.severity === 'error');
+  return `${path} is not valid at ${sha.slice(0, 7)}: ${first ? formatDiagnostic(first) : 'it could not be checked'}`;
 }

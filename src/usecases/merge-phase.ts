@@ -14,11 +14,13 @@ import { checkRunbook, type CheckedRunbook } from '../runbook/check.js';
 import { formatDiagnostic, hasErrors } from '../runbook/diagnostics.js';
 import { proceed, refuse, unexpected, type Outcome } from '../run/outcome.js';
 import { errorText } from '../run/error-text.js';
-import { PLAN_COMMENT_MARKER, type ReviewedDigest } from './merge-plan-digest.js';
+import { PLAN_MARKER } from '../plan/digest-marker.js';
+import type { ReviewedDigest } from './merge-plan-digest.js';
 import { headDigests } from './merge-head-digest.js';
 import { gateRunbook } from './merge-gate.js';
 import { executeRunbook, failureOf } from './merge-execute.js';
-import { findMergedPullRequests, runbookFilesOf, runbookMatcher } from './merge-pull-requests.js';
+import { findMergedPullRequests } from './merge-pull-requests.js';
+import { runbookMatcher, selectRunbookFiles, type RunbookFiles } from './runbook-files.js';
 import { combineOutcomes, type MergePhaseReport, type PullRequestReport, type RunbookReport } from './merge-report.js';
 import type { MergeTrigger } from './merge-trigger.js';
 
@@ -34,7 +36,7 @@ export interface MergePhaseDeps {
   repository: string;
   configPath: string;
   runbooksGlob: string;
-  /** Throws (AuditUnavailableError or a plain Error) when the config names no usable destination. */
+  /** Throws RefusalError when the config names no usable destination (the user fixes it); any other error is an outage. */
   auditSinks(audit: AuditConfig | undefined): AuditSinks;
   executors: ExecutorFactory;
   /** Environment for steps on the local target (remote targets use their own). */
@@ -45,6 +47,8 @@ export interface MergePhaseDeps {
   signal: AbortSignal;
   reporter: Reporter;
   runId: string;
+  /** GITHUB_JOB, recorded in the run-slot claim and the transcript. */
+  job?: string;
   workflowRunUrl?: string;
   /** How long a cancelled step may take to confirm it stopped (the orchestrator's cancel grace). */
   cancelGraceMs?: number;
@@ -73,7 +77,7 @@ export async function runMergePhase(trigger: MergeTrigger, deps: MergePhaseDeps)
   if ('outcome' in found) return { trigger: trigger.kind, outcome: found.outcome, pullRequests: [], cancelled: deps.signal.aborted };
   const reports: PullRequestReport[] = [];
   for (const pr of found.pullRequests) {
-    const report = await pullRequestReport(pr, trigger, isRunbook, deps);
+    const report = await pullRequestReport(pr, trigger, deps);
     reports.push(report);
     await deps.onPullRequestReport?.(report);
   }
@@ -95,16 +99,15 @@ function readFailure(error: unknown, what: string): Outcome {
 async function pullRequestReport(
   pr: PullRequestInfo,
   trigger: MergeTrigger,
-  isRunbook: (path: string) => boolean,
   deps: MergePhaseDeps,
 ): Promise<PullRequestReport> {
   // A merge-queue commit is not merged yet: read at the queue's commit. Otherwise read what was merged.
   const mergeSha = trigger.kind === 'merge-group' ? trigger.sha : (pr.mergeCommitSha ?? trigger.sha);
   const base = { number: pr.number, url: pr.htmlUrl, mergeSha, author: pr.author };
-  let files: ReturnType<typeof runbookFilesOf>;
+  let files: RunbookFiles;
   let loaded: Loaded;
   try {
-    files = runbookFilesOf(await deps.github.listPullRequestFiles(pr.number), isRunbook);
+    files = selectRunbookFiles(await deps.github.listPullRequestFiles(pr.number), deps.runbooksGlob, deps.configPath);
     if (files.toRun.length === 0) {
       const outcome = proceed('no-runbooks', `#${pr.number} adds or changes no runbooks (${deps.runbooksGlob}); nothing to run.`);
       return { ...base, outcome, runbooks: [], deleted: files.deleted };
@@ -200,7 +203,7 @@ async function openShared({ pr, config, deps }: PullRequestRun): Promise<Shared 
   }
   let planComment: string | null;
   try {
-    planComment = (await deps.github.findStickyComment(pr.number, PLAN_COMMENT_MARKER))?.body ?? null;
+    planComment = (await deps.github.findStickyComment(pr.number, PLAN_MARKER))?.body ?? null;
   } catch (error) {
     return { outcome: githubUnavailable(`read the plan comment of #${pr.number}`, error) };
   }
@@ -226,7 +229,7 @@ async function gateAndRun(run: PullRequestRun, checked: CheckedRunbook, shared: 
   } catch (error) {
     return { ...base, outcome: githubUnavailable(`read ${checked.runbook.path} at the approved head ${pr.headSha.slice(0, 7)} of #${pr.number}`, error) };
   }
-  const gate = await gateRunbook({ github: deps.github, pr, repository: deps.repository, config, checked, reviewed, ledger: shared.sinks.ledger, clock: deps.clock, runId: run.trigger.kind === 'merge-group' ? undefined : deps.runId });
+  const gate = await gateRunbook({ github: deps.github, pr, repository: deps.repository, config, checked, reviewed, ledger: shared.sinks.ledger, clock: deps.clock, runId: run.trigger.kind === 'merge-group' ? undefined : deps.runId, job: deps.job });
   const approvers = gate.approval?.counted.map((c) => c.login);
   const gated: RunbookReport = { ...base, approvalSummary: gate.approval?.summary, approvers, ledger: gate.ledger, digestCheck: gate.digest };
   if (!gate.passed) return { ...gated, outcome: gate.outcome, audit: gate.ledger?.location };
@@ -238,13 +241,14 @@ async function gateAndRun(run: PullRequestRun, checked: CheckedRunbook, shared: 
 
 async function runGated(run: PullRequestRun, checked: CheckedRunbook, sinks: AuditSinks, approval: ApprovalDecision, gated: RunbookReport, earlier: readonly RunbookReport[]): Promise<RunbookReport> {
   const { pr, config, deps } = run;
-  const identity: RunIdentity = { repository: deps.repository, pullRequest: pr.number, runbookPath: checked.runbook.path, runbookDigest: checked.digest, runId: deps.runId };
+  const identity: RunIdentity = { repository: deps.repository, pullRequest: pr.number, runbookPath: checked.runbook.path, runbookDigest: checked.digest, runId: deps.runId, ...(deps.job ? { job: deps.job } : {}) };
   const patterns = config.policy.redact;
   deps.beforeRun?.(pr, gated, earlier, patterns);
   const onStarted = async () => deps.notify?.('start', pr, gated, patterns);
   const ran = await executeRunbook({ checked, config, identity, pr, mergeSha: run.mergeSha, approval, sinks, deps, onStarted }).catch((error: unknown) => ({
-    // A bug or crash mid-run: the ledger shows the run as started, so no later attempt repeats it.
-    outcome: unexpected('internal-error', `${checked.runbook.path} stopped unexpectedly: ${errorText(error)}. Steps may have run; the audit transcript has what happened, and opsgate will not run it again.`),
+    // A bug or crash mid-run: the slot stays claimed, and the ledger lets a later attempt run it only if the
+    // transcript shows that no step started (the take-over rule in src/audit/ledger-state.ts).
+    outcome: unexpected('internal-error', `${checked.runbook.path} stopped unexpectedly: ${errorText(error)}. Steps may have run; the audit transcript has what happened, and opsgate runs it again only if that transcript shows no step started.`),
     steps: undefined,
     audit: undefined,
   }));

@@ -1,6 +1,5 @@
-// Which merged pull request(s) a merge-phase event stands for, and which of their files are runbooks.
-import picomatch from 'picomatch';
-import type { ChangedFile, GitHubGateway, PullRequestInfo } from '../ports/github.js';
+// Which merged pull request(s) a merge-phase event stands for (which files are runbooks: runbook-files.ts).
+import type { GitHubGateway, PullRequestInfo } from '../ports/github.js';
 import { proceed, refuse, type Outcome } from '../run/outcome.js';
 import type { MergeTrigger } from './merge-trigger.js';
 
@@ -8,11 +7,6 @@ export type PullRequestsFound = { pullRequests: PullRequestInfo[] } | { outcome:
 
 export function isMergedInto(pr: PullRequestInfo, defaultBranch: string): boolean {
   return pr.mergedAt !== null && pr.baseRef === defaultBranch;
-}
-
-export function runbookMatcher(glob: string, configPath: string): (path: string) => boolean {
-  const matches = picomatch(glob, { dot: true });
-  return (path) => path !== configPath && matches(path);
 }
 
 export async function findMergedPullRequests(
@@ -65,22 +59,10 @@ async function mergedPullRequestsOf(github: GitHubGateway, trigger: MergeTrigger
   for (const id of ids) {
     for (const pr of await github.listPullRequestsForCommit(id)) {
       if (!isMergedInto(pr, trigger.defaultBranch) || found.has(pr.number)) continue;
-      if (id === trigger.sha || (pr.mergeCommitSha !== null && ids.includes(pr.mergeCommitSha))) found.set(pr.number, pr);
+      // Containing a pushed commit is not enough (a force push of an old PR's head contains it): the merge must be pushed.
+      if (pr.mergeCommitSha !== null && ids.includes(pr.mergeCommitSha)) found.set(pr.number, pr);
     }
   }
   const order = (pr: PullRequestInfo) => (pr.mergeCommitSha ? ids.indexOf(pr.mergeCommitSha) : ids.length);
   return [...found.values()].sort((a, b) => order(a) - order(b) || a.number - b.number);
-}
-
-export interface RunbookFiles {
-  /** Added or changed runbooks, in path order. */
-  toRun: string[];
-  deleted: string[];
-}
-
-export function runbookFilesOf(files: readonly ChangedFile[], isRunbook: (path: string) => boolean): RunbookFiles {
-  const toRun = files.filter((f) => f.status !== 'removed' && f.status !== 'unchanged' && isRunbook(f.path)).map((f) => f.path);
-  const deleted = files.filter((f) => f.status === 'removed' && isRunbook(f.path)).map((f) => f.path);
-  const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return { toRun: [...new Set(toRun)].sort(byPath), deleted: deleted.sort(byPath) };
 }

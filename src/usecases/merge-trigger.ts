@@ -1,5 +1,6 @@
 // What a merge-phase event asks for, read from the webhook payload. Pure: the composition root hands the
 // payload in. Every field read from the payload is checked here, in one place.
+import { RefusalError } from '../run/outcome.js';
 
 export type MergeTrigger =
   /** A push to a branch: run the PR(s) merged by `sha` when the branch is the default one. */
@@ -14,10 +15,17 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** The repository's default branch from the payload; "main" only when the payload does not say (schedule). */
-export function defaultBranchOf(payload: Json): string {
+/**
+ * The repository's default branch: the payload's, else (a schedule payload names no repository) GITHUB_REF_NAME,
+ * which for a schedule is the default branch (schedules run on its latest commit). Never a guess: a wrong branch
+ * would make every PR look unmerged, or let one merged elsewhere count.
+ */
+export function defaultBranchOf(eventName: string, payload: Json, refName: string): string {
   const repository = isObject(payload.repository) ? payload.repository : {};
-  return text(repository.default_branch) || text(repository.master_branch) || 'main';
+  const named = text(repository.default_branch) || text(repository.master_branch);
+  if (named) return named;
+  if (eventName === 'schedule' && refName) return refName;
+  throw new Error(`The ${eventName || 'unknown'} event payload does not name the repository's default branch (repository.default_branch), so opsgate cannot tell which merges count; nothing ran.`);
 }
 
 /** Paths the push says it added or modified, across all its commits (the payload lists at most 2,048 commits). */
@@ -54,13 +62,16 @@ function dispatchPullRequest(payload: Json): number | null {
   if (raw === undefined || raw === null || raw === '') return null;
   const value = Number(String(raw).trim().replace(/^#/, ''));
   if (!Number.isInteger(value) || value <= 0) {
-    throw new Error(`The workflow_dispatch input "pull-request" is "${String(raw)}"; give the number of a merged pull request, e.g. 42.`);
+    throw new RefusalError('no-reviewed-pull-request', `The workflow_dispatch input "pull-request" is "${String(raw)}"; give the number of a merged pull request, e.g. 42.`);
   }
   return value;
 }
 
-export function mergeTriggerFromEvent(eventName: string, payload: Json, githubSha: string): MergeTrigger {
-  const defaultBranch = defaultBranchOf(payload);
+/** `refName` is GITHUB_REF_NAME (read by the composition root); only a schedule needs it. */
+export function mergeTriggerFromEvent(eventName: string, payload: Json, githubSha: string, refName = ''): MergeTrigger {
+  // A bad dispatch input is the user's to fix: reported before anything else about the payload.
+  const pullRequest = eventName === 'workflow_dispatch' ? dispatchPullRequest(payload) : null;
+  const defaultBranch = defaultBranchOf(eventName, payload, refName);
   if (eventName === 'push') {
     const ref = text(payload.ref);
     return {
@@ -77,6 +88,5 @@ export function mergeTriggerFromEvent(eventName: string, payload: Json, githubSh
     const group = isObject(payload.merge_group) ? payload.merge_group : {};
     return { kind: 'merge-group', sha: text(group.head_sha) || githubSha, pullRequest: mergeQueuePullRequest(text(group.head_ref)), defaultBranch };
   }
-  const pullRequest = eventName === 'workflow_dispatch' ? dispatchPullRequest(payload) : null;
   return { kind: 'recheck', sha: githubSha, pullRequest, defaultBranch, event: eventName || 'run' };
 }

@@ -4,12 +4,11 @@
 //
 // The status is always set, whatever happens (a `finally`): a required check that is never set blocks the
 // merge button without a word. Refusals (invalid runbook, PR too large) are `failure`; surprises are `error`.
-import picomatch from 'picomatch';
 import type { ChangedFile, CommitState, GitHubGateway, PullRequestInfo } from '../ports/github.js';
 import { CommentForbiddenError, MAX_PULL_REQUEST_FILES, NotAFileError, TooManyFilesError } from '../ports/github.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { Diagnostic } from '../runbook/diagnostics.js';
-import { hasErrors } from '../runbook/diagnostics.js';
+import { hasErrors, WHOLE_FILE } from '../runbook/diagnostics.js';
 import type { RepoConfig, Runbook } from '../runbook/model.js';
 import { checkRunbook } from '../runbook/check.js';
 import { loadRepoConfig } from '../config/load-repo-config.js';
@@ -17,12 +16,19 @@ import { evaluateApprovals, requirementFor, type ApprovalDecision, type Approval
 import { fetchApprovalSnapshot, readBaseApprovalRules } from '../policy/approval-snapshot.js';
 import { stricterApprovals } from '../policy/stricter-policy.js';
 import { deletedRunbook, planRunbook, repositoryUrlOf, type Plan, type RunbookPlan } from '../plan/plan.js';
-import { PLAN_MARKER, renderPlanComment } from '../render/plan-comment.js';
+import { PLAN_MARKER } from '../plan/digest-marker.js';
+import { renderPlanComment } from '../render/plan-comment.js';
 import { proceed, refuse, unexpected, type Outcome, type ReasonCode } from '../run/outcome.js';
 import type { PhaseResult } from './phase-result.js';
+import { changesConfig, selectRunbookFiles } from './runbook-files.js';
 
+const PULL_REQUEST_ACTIONS = ['opened', 'synchronize', 'reopened', 'ready_for_review'] as const;
+
+/** The actions planned per event; others (labeled, edited, ...) are ignored. */
 export const PR_ACTIONS: Record<string, readonly string[]> = {
-  pull_request: ['opened', 'synchronize', 'reopened', 'ready_for_review'],
+  pull_request: PULL_REQUEST_ACTIONS,
+  // The fork workflow (docs/examples/opsgate-plan-forks.yml, with `mode: plan`): same payload, base repo's token.
+  pull_request_target: PULL_REQUEST_ACTIONS,
   pull_request_review: ['submitted', 'dismissed'],
 };
 
@@ -55,7 +61,7 @@ type StatusUpdate = { state: CommitState; description: string; targetUrl?: strin
 export async function runPrPhase(input: PrPhaseInput, deps: PrPhaseDeps): Promise<PhaseResult> {
   const pr = pullRequestNumberOf(input.payload);
   const action = typeof input.payload.action === 'string' ? input.payload.action : '';
-  if (pr === undefined) return result(refuse('no-reviewed-pull-request', `The ${input.eventName} event payload has no pull_request.number; opsgate plan runs on pull_request and pull_request_review events.`));
+  if (pr === undefined) return result(refuse('no-reviewed-pull-request', `The ${input.eventName} event payload has no pull_request.number; opsgate plan runs on pull_request, pull_request_target and pull_request_review events.`));
   const handled = PR_ACTIONS[input.eventName];
   if (handled && !handled.includes(action)) {
     deps.reporter.info(`Nothing to do for ${input.eventName}.${action}.`);
@@ -128,23 +134,6 @@ async function planAndReport(pr: PullRequestInfo, input: PrPhaseInput, deps: PrP
   return { status, result: result(outcome, extra) };
 }
 
-interface RunbookSelection {
-  present: ChangedFile[];
-  deleted: string[];
-  configChanged: boolean;
-}
-
-function selectRunbooks(files: readonly ChangedFile[], input: PrPhaseInput): RunbookSelection {
-  const isRunbook = picomatch(input.runbooksGlob, { dot: true });
-  const wasRunbook = (f: ChangedFile) => f.status === 'renamed' && f.previousPath !== undefined && isRunbook(f.previousPath) && !isRunbook(f.path);
-  return {
-    present: files.filter((f) => isRunbook(f.path) && f.status !== 'removed'),
-    // A runbook renamed away from the glob counts as deleted.
-    deleted: files.filter((f) => (f.status === 'removed' && isRunbook(f.path)) || wasRunbook(f)).map((f) => (f.status === 'renamed' ? f.previousPath! : f.path)),
-    configChanged: files.some((f) => f.path === input.configPath || f.previousPath === input.configPath),
-  };
-}
-
 /** A plan that stops before the runbooks, with the reason shown on top of the comment. */
 function refused(plan: Plan, code: ReasonCode, message: string): { plan: Plan; refusal: Outcome } {
   return { plan: { ...plan, notices: [...(plan.notices ?? []), { kind: 'caution', text: message }] }, refusal: refuse(code, message) };
@@ -160,7 +149,9 @@ async function buildPlan(pr: PullRequestInfo, input: PrPhaseInput, { github, rep
     if (error instanceof TooManyFilesError) return refused(plan, 'too-many-files', error.message);
     throw error;
   }
-  const { present, deleted, configChanged } = selectRunbooks(files, input);
+  // The same selection as the merge phase: what is planned here is exactly what would run there.
+  const { toRun: present, deleted } = selectRunbookFiles(files, input.runbooksGlob, input.configPath);
+  const configChanged = changesConfig(files, input.configPath);
   reporter.info(`#${pr.number}: ${files.length} changed file(s), ${present.length} runbook(s) to check, ${deleted.length} deleted.`);
   const count = present.length + deleted.length;
   if (count > MAX_RUNBOOKS_PER_PULL_REQUEST) {
@@ -170,7 +161,7 @@ async function buildPlan(pr: PullRequestInfo, input: PrPhaseInput, { github, rep
   const loaded = present.length || configChanged ? await readConfig(github, input.configPath, pr.headSha, configChanged) : { diagnostics: [] };
   plan.configDiagnostics = loaded.diagnostics;
   const runbooks = new Map<string, Runbook>();
-  for (const file of present) plan.runbooks.push(await planOne(github, file.path, pr, loaded.config, input.configPath, runbooks));
+  for (const path of present) plan.runbooks.push(await planOne(github, path, pr, loaded.config, input.configPath, runbooks));
   plan.runbooks.push(...deleted.map(deletedRunbook));
   if (loaded.config) {
     const rules = await approvalRules(github, pr, loaded.config, configChanged, input.configPath, plan);
@@ -184,10 +175,8 @@ interface LoadedConfig {
   diagnostics: Diagnostic[];
 }
 
-const FILE_START = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
-
 async function readConfig(github: GitHubGateway, path: string, sha: string, changed: boolean): Promise<LoadedConfig> {
-  const missing = (message: string, fix: string): LoadedConfig => ({ diagnostics: [{ file: path, span: FILE_START, severity: 'error', code: 'config-missing', message, fix }] });
+  const missing = (message: string, fix: string): LoadedConfig => ({ diagnostics: [{ file: path, span: WHOLE_FILE, severity: 'error', code: 'config-missing', message, fix }] });
   let bytes: Uint8Array | null;
   try {
     bytes = await github.readFile(path, sha);
@@ -202,7 +191,7 @@ async function readConfig(github: GitHubGateway, path: string, sha: string, chan
 }
 
 async function planOne(github: GitHubGateway, path: string, pr: PullRequestInfo, config: RepoConfig | undefined, configPath: string, runbooks: Map<string, Runbook>): Promise<RunbookPlan> {
-  const problem = (code: string, message: string, fix: string) => planRunbook({ file: path, diagnostics: [{ file: path, span: FILE_START, severity: 'error', code, message, fix }] }, undefined);
+  const problem = (code: string, message: string, fix: string) => planRunbook({ file: path, diagnostics: [{ file: path, span: WHOLE_FILE, severity: 'error', code, message, fix }] }, undefined);
   let bytes: Uint8Array | null;
   try {
     bytes = await github.readFile(path, pr.headSha);

@@ -9,9 +9,10 @@ describe('node dist/index.js', () => {
     const run = await runAction({ eventName: 'issues', payload: {}, inputs: { 'github-token': 'ghs_test', mode: 'auto' } });
     expect(run.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find module|SyntaxError/);
     expect(run.exitCode).toBe(1);
-    expect(run.outputs.decision).toBe('error');
-    expect(run.outputs['reason-code']).toBe('internal-error');
-    expect(JSON.parse(run.outputs.result!)).toMatchObject({ version: 1, outcome: { decision: 'error' } });
+    // The workflow's to fix (its triggers), so a refusal, not an internal error.
+    expect(run.outputs.decision).toBe('refuse');
+    expect(run.outputs['reason-code']).toBe('invalid-config');
+    expect(JSON.parse(run.outputs.result!)).toMatchObject({ version: 1, outcome: { decision: 'refuse' } });
     expect(run.stdout).toMatch(/does not know what to do on the "issues" event/);
   });
 });

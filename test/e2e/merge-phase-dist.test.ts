@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -143,7 +144,6 @@ function pushPayload(merge: string): Record<string, unknown> {
 
 interface RunOptions {
   runId?: string;
-  signalAfter?: { signal: NodeJS.Signals; ms: number };
   env?: Record<string, string>;
   inputs?: Record<string, string>;
   onSpawn?: Parameters<typeof runAction>[0]['onSpawn'];
@@ -152,7 +152,6 @@ interface RunOptions {
 function runMerge(n: number, opts: RunOptions = {}): Promise<ActionRunResult> {
   return runAction({
     ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
-    ...(opts.signalAfter ? { signalAfter: opts.signalAfter } : {}),
     eventName: 'push',
     payload: pushPayload(mergeOf(n)),
     sha: mergeOf(n),
@@ -345,6 +344,9 @@ describe('node dist/index.js on push: interrupted and cancelled runs', () => {
     expect(events!.filter((e) => e.type === 'step.finished')).toEqual([expect.objectContaining({ index: 0, status: 'cancelled' })]);
     expect(events!.at(-1)).toMatchObject({ type: 'run.finished', reasonCode: 'cancelled' });
     expect(resultComment(62)[0]).toContain('| 1 | step 1 | 🛑 cancelled |');
+    // Graceful: the step was stopped and everything reported before main.ts's own deadline.
+    expect(JSON.parse(r.outputs.result!)).toMatchObject({ cancelled: true });
+    expect(JSON.parse(r.outputs.result!)).not.toHaveProperty('forcedExit');
 
     rmSync(marker);
     await runMerge(62, { runId: '6201' });
@@ -352,12 +354,19 @@ describe('node dist/index.js on push: interrupted and cancelled runs', () => {
   });
 
   it('on SIGINT while GitHub stops answering, exits by its own deadline with the cancelled outputs', async () => {
-    const silent = createServer(() => {}); // accepts every request, never answers
+    // SIGINT goes out when the first GitHub request arrives: by then main.ts's handler is surely installed.
+    let child: ChildProcess | undefined;
+    let sentAt = 0;
+    const silent = createServer(() => {
+      if (sentAt || !child) return; // accepts every request, never answers
+      sentAt = Date.now();
+      child.kill('SIGINT');
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
-      const started = Date.now();
-      const r = await runMerge(21, { env: { GITHUB_API_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }, signalAfter: { signal: 'SIGINT', ms: 1_500 } });
-      const exitedAfterMs = Date.now() - started - 1_500;
+      const r = await runMerge(21, { env: { GITHUB_API_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }, onSpawn: (spawned) => void (child = spawned) });
+      expect(sentAt).toBeGreaterThan(0);
+      const exitedAfterMs = Date.now() - sentAt;
       console.log(`SIGINT → exit: ${exitedAfterMs} ms (GitHub not answering)`);
       expect(exitedAfterMs).toBeLessThan(9_500); // hang guard only: the runner kills the process 10 s after SIGINT
       expect(r.exitCode).toBe(1);
@@ -391,5 +400,16 @@ describe('node dist/index.js on push: interrupted and cancelled runs', () => {
     const post = await runPost(63, r);
     expect(post.exitCode).toBe(0);
     expect(resultComment(63)[0]).toMatch(/^<!-- opsgate:result -->\n## opsgate result for #63: /);
+  });
+});
+
+describe('node dist/index.js: mistakes in the workflow are refusals, not internal errors', () => {
+  it.for<[string, string, Record<string, string>]>([
+    ['an unknown mode', 'push', { mode: 'deploy' }],
+    ['an event opsgate does not serve', 'issue_comment', {}],
+  ])('%s', async ([, eventName, inputs], { expect }) => {
+    const r = await runAction({ eventName, payload: {}, inputs: { 'github-token': TOKEN, mode: 'auto', ...inputs }, env: { GITHUB_API_URL: gh.url } });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs).toMatchObject({ decision: 'refuse', 'reason-code': 'invalid-config' });
   });
 });

@@ -46,8 +46,11 @@ beforeAll(async () => {
 afterEach(() => gh.assertClean());
 afterAll(() => gh.close());
 
-const run = (event: string, action: string, pr: number, token: string) =>
-  runAction({ eventName: event, payload: payload(event, action, pr), inputs: { 'github-token': token, mode: 'auto' }, env: { GITHUB_API_URL: gh.url, GITHUB_RUN_ID: '77' }, repository: 'acme/ops' });
+const run = (event: string, action: string, pr: number, token: string, mode = 'auto') =>
+  runAction({ eventName: event, payload: payload(event, action, pr), inputs: { 'github-token': token, mode }, env: { GITHUB_API_URL: gh.url, GITHUB_RUN_ID: '77' }, repository: 'acme/ops' });
+/** GitHub sends pull_request_target the pull_request payload, under its own event name. */
+const runTarget = (action: string, pr: number, mode: string) =>
+  runAction({ eventName: 'pull_request_target', payload: payload('pull_request', action, pr), inputs: { 'github-token': 'ghs_bot', mode }, env: { GITHUB_API_URL: gh.url, GITHUB_RUN_ID: '78' }, repository: 'acme/ops' });
 
 describe('node dist/index.js on pull_request', () => {
   it('a PR without runbooks: proceed, status success', async () => {
@@ -90,5 +93,33 @@ describe('node dist/index.js on pull_request', () => {
     expect(approved.summary).toContain('2026-11-23 01:00–03:00 UTC');
     const result = JSON.parse(approved.outputs.result!) as Record<string, unknown>;
     expect(result).toMatchObject({ version: 1, phase: 'plan', status: 'success', commentUrl: expect.stringContaining('#issuecomment-'), runbooks: [{ path: ROTATE, status: 'valid', approved: true }] });
+  });
+});
+
+describe('node dist/index.js on pull_request_target (docs/examples/opsgate-plan-forks.yml)', () => {
+  it('mode: plan reads the fork PR through the API and sets the status with the base token', async () => {
+    const head = '9'.repeat(40);
+    gh.addPullRequest({ number: 9, author: 'eve', headSha: head, fork: true, files: [{ path: ROTATE, status: 'added' }] });
+    gh.setFile(head, '.github/opsgate.yml', CONFIG);
+    gh.setFile(head, ROTATE, read(ROTATE));
+    gh.addCommit(9, { sha: head, author: 'eve', committer: 'eve' });
+    const r = await runTarget('opened', 9, 'plan');
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({ decision: 'proceed', 'reason-code': 'ok' });
+    expect(JSON.parse(r.outputs.result!)).toMatchObject({ phase: 'plan', headSha: head, status: 'pending' });
+    expect(gh.latestStatus(head)).toMatchObject({ state: 'pending', description: 'needs one more from @acme/sre', token: 'ghs_bot' });
+    expect(gh.comments.filter((c) => c.issue === 9)).toHaveLength(1);
+  });
+
+  it('mode: auto refuses to guess, saying to set mode: plan, and touches nothing on GitHub', async () => {
+    const requests = gh.requests.length;
+    const statuses = gh.statuses.length;
+    const r = await runTarget('opened', 9, 'auto');
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs).toMatchObject({ decision: 'refuse', 'reason-code': 'invalid-config' });
+    expect(JSON.parse(r.outputs.result!).outcome.message).toMatch(/"pull_request_target" event by itself.*set the input "mode" to plan.*opsgate-plan-forks\.yml.*never check out the pull request head/);
+    expect(r.stdout).toMatch(/::error::.*pull_request_target/);
+    expect(gh.requests).toHaveLength(requests);
+    expect(gh.statuses).toHaveLength(statuses);
   });
 });

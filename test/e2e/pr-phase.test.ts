@@ -8,9 +8,8 @@ import { createGitHubGateway } from '../../src/adapters/github/octokit-gateway.j
 import { MAX_RUNBOOKS_PER_PULL_REQUEST, runPrPhase, type PrPhaseInput } from '../../src/usecases/pr-phase.js';
 import type { Reporter } from '../../src/ports/reporter.js';
 import type { Diagnostic } from '../../src/runbook/diagnostics.js';
-import { PLAN_MARKER } from '../../src/render/plan-comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/render/markdown.js';
-import { parseShownDigests } from '../../src/usecases/merge-plan-digest.js';
+import { parseDigestMarkers, PLAN_MARKER } from '../../src/plan/digest-marker.js';
 import { startGitHubStandin, type GitHubStandin } from '../support/github-standin.js';
 
 const require = createRequire(import.meta.url);
@@ -107,7 +106,7 @@ describe('PR phase: the approval status follows reviews and pushes', () => {
     expect(gh.latestStatus(H1)).toMatchObject({ state: 'pending', description: 'needs one more from alice or @acme/dba who is also @acme/sre (+1 more runbook waiting)' });
     expect(gh.latestStatus(H1)!.target_url).toMatch(/#issuecomment-\d+$/);
     expect(comments(10)).toHaveLength(1);
-    expect(parseShownDigests(comments(10)[0]!.body).map((d) => d.path)).toEqual([BACKFILL, ROTATE]);
+    expect(parseDigestMarkers(comments(10)[0]!.body).map((d) => d.path)).toEqual([BACKFILL, ROTATE]);
   });
 
   it('an approval arrives: success, and the comment is edited in place (content changed)', async () => {
@@ -127,13 +126,12 @@ describe('PR phase: the approval status follows reviews and pushes', () => {
     expect(gh.latestStatus(H1)!.state).toBe('pending');
   });
 
-  it('a new push: the new head has no status until opsgate sets one, then pending (the old approval is stale)', async () => {
+  it('a new push: pending on the new head (the approval on the old head is stale)', async () => {
     gh.addReview(10, { user: 'alice', state: 'APPROVED', commitId: H1 });
     await run('pull_request_review', 'submitted', 10);
     expect(gh.latestStatus(H1)!.state).toBe('success');
     gh.pulls.get(10)!.headSha = H2;
     for (const path of [CONFIG_PATH, BACKFILL, ROTATE]) gh.setFile(H2, path, path === CONFIG_PATH ? CONFIG : read(path));
-    expect(gh.latestStatus(H2)).toBeUndefined();
     const r = await run('pull_request', 'synchronize', 10);
     expect(gh.latestStatus(H2)!.state).toBe('pending');
     expect(r.result.runbooks).toMatchObject([{ path: BACKFILL, approved: false }, { path: ROTATE, approved: false }]);
@@ -209,6 +207,68 @@ describe('PR phase: refusals end as a failure status that says what to do', () =
   });
 });
 
+describe('PR phase: which files are runbooks (the same rule as the merge phase)', () => {
+  it('a glob that also matches the repo config: the config is checked as the config, never planned as a runbook', async () => {
+    const head = sha('b').replace(/^b/, '3');
+    openPullRequest(26, head, { 'ops/rotate.yml': read(ROTATE) });
+    gh.pulls.get(26)!.files!.push({ path: CONFIG_PATH, status: 'modified' }, { path: 'ops/old.yml', status: 'removed' });
+    const d = deps();
+    const r = await runPrPhase({ ...input('pull_request', 'opened', 26), runbooksGlob: '**/*.yml' }, d.deps);
+    expect(r.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
+    // Runbooks to run first, then the deleted ones; the config is neither.
+    expect(r.result.runbooks).toEqual([
+      expect.objectContaining({ path: 'ops/rotate.yml', status: 'valid', errors: 0 }),
+      expect.objectContaining({ path: 'ops/old.yml', status: 'deleted' }),
+    ]);
+    expect(gh.latestStatus(head)).toMatchObject({ state: 'pending', description: 'needs one more from @acme/sre' });
+    expect(d.log.annotations).toEqual([]);
+    const body = comments(26)[0]!.body;
+    expect(body).toContain('## opsgate plan: 2 runbooks (1 valid, 1 deleted)');
+    expect(body).not.toContain(`### ❌ \`${CONFIG_PATH}\``);
+    // It is still the config: a PR that changes it is judged by the stricter of its rules and the base's.
+    expect(body).toContain(`This pull request changes ${CONFIG_PATH}`);
+  });
+});
+
+describe('PR phase on pull_request_target (the fork workflow, mode: plan)', () => {
+  /** GitHub sends pull_request_target the pull_request payload: here a fork PR whose payload names an older head. */
+  const targetInput = (action: string, number: number): PrPhaseInput => {
+    const event = input('pull_request', action, number);
+    const pr = event.payload.pull_request as { head: { sha: string; repo: { full_name: string } }; base: { repo: { full_name: string } } };
+    pr.head.repo.full_name = 'eve/ops';
+    pr.base.repo.full_name = 'acme/ops';
+    return { ...event, eventName: 'pull_request_target' };
+  };
+
+  it('reads the PR head through the API (never the payload, never a checkout) and sets the status with the base token', async () => {
+    const head = sha('c').replace(/^c/, '4');
+    openPullRequest(47, head, { [ROTATE]: read(ROTATE) }, { fork: true });
+    const event = targetInput('opened', 47);
+    const payloadHead = (event.payload.pull_request as { head: { sha: string } }).head.sha;
+    expect(payloadHead).not.toBe(head);
+    const before = gh.requests.length;
+    const d = deps();
+    const r = await runPrPhase(event, d.deps);
+    expect(r.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
+    expect(r.result).toMatchObject({ headSha: head, runbooks: [{ path: ROTATE, status: 'valid', approved: false }] });
+    const reads = gh.requests.slice(before).filter((q) => q.operationId === 'repos/get-content');
+    const contents = (path: string) => `/repos/acme/ops/contents/${encodeURIComponent(path)}?ref=${head}`;
+    expect(reads.map((q) => q.path)).toEqual([contents(CONFIG_PATH), contents(ROTATE)]);
+    expect(gh.latestStatus(head)).toMatchObject({ state: 'pending', description: 'needs one more from @acme/sre', target_url: expect.stringMatching(/#issuecomment-\d+$/) });
+    expect(gh.latestStatus(payloadHead)).toBeUndefined();
+    expect(comments(47)).toHaveLength(1);
+  });
+
+  it('plans the same actions as pull_request and ignores the others', async () => {
+    const statuses = gh.statuses.length;
+    const requests = gh.requests.length;
+    const r = await runPrPhase(targetInput('labeled', 47), deps().deps);
+    expect(r.outcome).toMatchObject({ decision: 'proceed', message: 'ignored pull_request_target.labeled' });
+    expect(gh.statuses).toHaveLength(statuses);
+    expect(gh.requests).toHaveLength(requests);
+  });
+});
+
 describe('PR phase: size limits', () => {
   it('a 3,000-file PR with a runbook at position 2,999: checked and planned', async () => {
     const files = Array.from({ length: 3000 }, (_, i) => ({ path: `docs/p${i}.md`, status: 'modified' as const }));
@@ -237,7 +297,7 @@ describe('PR phase: size limits', () => {
     const body = comments(32)[0]!.body;
     expect(body.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     expect(body).toContain('too long for one GitHub comment');
-    expect(parseShownDigests(body)).toHaveLength(1);
+    expect(parseDigestMarkers(body)).toHaveLength(1);
     expect(r.log.summary[0]!.length).toBeGreaterThan(body.length);
   });
 

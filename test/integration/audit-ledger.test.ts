@@ -34,7 +34,7 @@ afterAll(async () => {
 const fresh = (runId = 'attempt-1'): RunIdentity => ({ ...identity(runId), runbookDigest: `sha256:${sha256Hex(`digest ${++digestN} ${Math.random()}`)}` });
 const sink = (endpoint = moto.endpoint) => createCloudWatchAuditLog({ client: logsClient(endpoint), logGroup: GROUP, region: 'us-east-1', clock: instantClock() });
 const ledgerAt = (endpoint = moto.endpoint, clock = instantClock()) => createCloudWatchLedger({ client: logsClient(endpoint), logGroup: GROUP, region: 'us-east-1', clock });
-const lookup = (id: RunIdentity, endpoint?: string) => ledgerAt(endpoint).lookup(id.repository, id.pullRequest, id.runbookDigest);
+const lookup = (id: RunIdentity, endpoint?: string) => ledgerAt(endpoint).lookup(id);
 
 async function rawStream(name: string, messages: string[]): Promise<void> {
   const client = logsClient(moto.endpoint);
@@ -43,12 +43,13 @@ async function rawStream(name: string, messages: string[]): Promise<void> {
 }
 
 describe('CloudWatch ledger: how an attempt reads', () => {
-  it('never-ran, then interrupted at the step in flight (flushed by stepStarted alone), with links', async () => {
+  it('never-ran, then interrupted at the step in flight (step.started flushed, as the orchestrator does before the step), with links', async () => {
     const id = fresh();
     expect(await lookup(id)).toEqual({ state: 'never-ran' });
     const log = sink();
     await log.runStarted(id, started);
     await log.stepStarted({ index: 0, name: 'migrate', kind: 'sql', command: 'select 1' });
+    await log.flush();
     const entry = await lookup(id);
     expect(entry).toMatchObject({ state: 'interrupted', runId: 'attempt-1', stepsStarted: 1, stepInFlight: { index: 0, name: 'migrate' } });
     expect(entry.location?.consoleUrl).toContain('logsV2:log-groups/log-group/$252Fopsgate$252Fledger/log-events/opsgate$252F');
@@ -69,23 +70,25 @@ describe('CloudWatch ledger: how an attempt reads', () => {
     await log.stepStarted({ index: 0, name: 'backfill', kind: 'sql', command: 'update …' });
     await log.stepFinished({ index: 0, name: 'backfill', result: { status: 'cancelled', exitCode: null, message: 'stopped' }, durationMs: 1 });
     await log.runFinished({ outcome: 'refuse', reasonCode: 'cancelled', message: 'cancelled during step 1' });
+    await log.flush();
     expect(await lookup(id)).toMatchObject({ state: 'interrupted', reasonCode: 'cancelled', stepInFlight: { index: 0, name: 'backfill' } });
   });
 
   it('ran nothing: a stream without run.started, or a run that ended before step 1, never blocks a retry', async () => {
     const empty = fresh();
-    await rawStream(`${ledgerStreamPrefix(empty.repository, empty.pullRequest, empty.runbookDigest)}runbooks_x.yml/denied-1`, []);
+    await rawStream(`${ledgerStreamPrefix(empty)}denied-1`, []);
     expect(await lookup(empty)).toMatchObject({ state: 'never-ran' });
     const id = fresh();
     const log = sink();
     await log.runStarted(id, started);
     await log.runFinished({ outcome: 'error', reasonCode: 'executor-unavailable', message: 'no instance matched' });
+    await log.flush();
     expect(await lookup(id)).toMatchObject({ state: 'never-ran', runId: 'attempt-1', stepsStarted: 0, reasonCode: 'executor-unavailable' });
   });
 
   it('ignores a stream under the prefix whose run.started names another identity; explains one that is not JSON', async () => {
     const id = fresh();
-    const prefix = ledgerStreamPrefix(id.repository, id.pullRequest, id.runbookDigest);
+    const prefix = ledgerStreamPrefix(id);
     const other = createCloudWatchAuditLog({ client: logsClient(moto.endpoint), logGroup: GROUP, region: 'us-east-1', clock: instantClock(), streamName: `${prefix}forged/1` });
     await driveRun(other, { ...id, runbookDigest: `${id.runbookDigest.slice(0, -1)}${id.runbookDigest.endsWith('0') ? '1' : '0'}` }, [[]]);
     expect(await lookup(id)).toEqual({ state: 'never-ran' });
@@ -95,14 +98,14 @@ describe('CloudWatch ledger: how an attempt reads', () => {
 
   it('reads every page of DescribeLogStreams', async () => {
     const id = fresh();
-    const prefix = ledgerStreamPrefix(id.repository, id.pullRequest, id.runbookDigest);
+    const prefix = ledgerStreamPrefix(id);
     for (let i = 0; i < 55; i += 1) await rawStream(`${prefix}a-filler/${i}`, []); // moto pages by 50; these sort first
     await driveRun(sink(), { ...id, runId: 'zz-last' }, [[Buffer.from('x')]]);
     expect(await lookup(id)).toMatchObject({ state: 'completed', runId: 'zz-last' });
   }, 60_000);
 
   it('fails closed, naming the permissions, when the group cannot be read', async () => {
-    await expect(createCloudWatchLedger({ client: logsClient(moto.endpoint), logGroup: '/missing', region: 'us-east-1', maxAttempts: 1 }).lookup('a/b', 1, 'x')).rejects.toThrow(
+    await expect(createCloudWatchLedger({ client: logsClient(moto.endpoint), logGroup: '/missing', region: 'us-east-1', maxAttempts: 1 }).lookup({ repository: 'a/b', pullRequest: 1, runbookPath: 'runbooks/x.yml', runbookDigest: 'x' })).rejects.toThrow(
       /Cannot read the run ledger in CloudWatch Logs \/missing.*ResourceNotFoundException.*logs:DescribeLogStreams and logs:GetLogEvents/s,
     );
   });
@@ -115,7 +118,24 @@ describe('CloudWatch ledger: claiming the run slot', () => {
     const winners = results.flatMap((r, i) => (r.claimed ? [`r${i}`] : []));
     expect(winners).toHaveLength(1);
     for (const lost of results.filter((r) => !r.claimed)) expect(lost).toMatchObject({ claimed: false, byRunId: winners[0], message: expect.stringMatching(/claim#1/) });
-    expect(await ledgerAt().claim({ ...id, runId: winners[0]! })).toEqual({ claimed: true });
+  }, 60_000);
+
+  it('gives it to only one of two jobs of the same workflow run (same run id), however they race', async () => {
+    const id = { ...fresh('5555-1'), job: 'deploy' };
+    const results = await Promise.all([ledgerAt().claim(id), ledgerAt().claim({ ...id, job: 'deploy-copy' })]);
+    expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    expect(results.find((r) => !r.claimed)).toMatchObject({ byRunId: '5555-1', message: expect.stringMatching(/held by run 5555-1, job deploy/) });
+    expect(await ledgerAt().claim(id)).toMatchObject({ claimed: false }); // a third claimant with that run id, too
+  }, 60_000);
+
+  it('keeps two identical runbooks at different paths apart: each has its own slot and its own attempts', async () => {
+    const a = { ...fresh('7777-1'), runbookPath: 'runbooks/a.yml' };
+    const b = { ...a, runbookPath: 'runbooks/b.yml' };
+    expect(await ledgerAt().claim(a)).toEqual({ claimed: true });
+    await driveRun(sink(), a, [[Buffer.from('a\n')]]);
+    expect(await lookup(a)).toMatchObject({ state: 'completed' });
+    expect(await lookup(b)).toMatchObject({ state: 'never-ran' });
+    expect(await ledgerAt().claim(b)).toEqual({ claimed: true });
   }, 60_000);
 
   it('is taken over from a holder whose transcript shows it ran nothing, not from one that ran a step', async () => {
@@ -124,17 +144,19 @@ describe('CloudWatch ledger: claiming the run slot', () => {
     const nothing = sink();
     await nothing.runStarted(id, started);
     await nothing.runFinished({ outcome: 'error', reasonCode: 'executor-unavailable', message: 'x' });
+    await nothing.flush();
     expect(await ledgerAt().claim({ ...id, runId: 'b' })).toEqual({ claimed: true });
     const ran = sink();
     await ran.runStarted({ ...id, runId: 'b' }, started);
     await ran.stepStarted({ index: 0, name: 'one', kind: 'shell', command: 'true' });
     await ran.stepFinished({ index: 0, name: 'one', result: ok, durationMs: 1 });
+    await ran.flush();
     expect(await ledgerAt().claim({ ...id, runId: 'c' })).toMatchObject({ claimed: false, byRunId: 'b', message: expect.stringMatching(/started steps and has not finished/) });
   }, 60_000);
 
   it('a claim without its record (the claimant died in between) blocks until it is stale', async () => {
     const id = fresh();
-    await rawStream(claimStreamName(ledgerStreamPrefix(id.repository, id.pullRequest, id.runbookDigest), 1), []);
+    await rawStream(claimStreamName(ledgerStreamPrefix(id), 1), []);
     expect(await ledgerAt().claim(id)).toMatchObject({ claimed: false, message: expect.stringMatching(/has not recorded its run id.*may be about to run/) });
     expect(await ledgerAt(moto.endpoint, instantClock(CLAIM_STALE_MS + 60_000)).claim(id)).toEqual({ claimed: true });
   }, 60_000);

@@ -144,10 +144,32 @@ describe('OctokitGateway', () => {
     expect(await gateway().listPullRequestCommits(12)).toHaveLength(250);
   });
 
-  it('stops when the job is cancelled', async () => {
+  it('sends nothing once the job is cancelled, failing with an AbortError (which the retry plugin does not retry)', async () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled (SIGINT)'));
-    await expect(gateway('bot-token', undefined, controller.signal).getPullRequest(7)).rejects.toThrow();
+    const before = gh.requests.length;
+    const error = await gateway('bot-token', undefined, controller.signal).getPullRequest(7).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AbortError', message: expect.stringContaining('The job was cancelled') });
+    expect(gh.requests.length - before).toBe(0);
+  });
+
+  it('stops paging when the job is cancelled mid-list: no request after the abort', async () => {
+    const controller = new AbortController();
+    let atAbort = -1;
+    gh.onRequest = (req) => {
+      if (atAbort < 0 && req.operationId === 'pulls/list-files' && /[?&]page=3\b/.test(req.path)) {
+        controller.abort(new Error('cancelled (SIGTERM)'));
+        atAbort = gh.requests.length;
+      }
+    };
+    try {
+      const error = await gateway('bot-token', undefined, controller.signal).listPullRequestFiles(10).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'AbortError', message: expect.stringContaining('The job was cancelled') });
+      expect(atAbort).toBeGreaterThan(0);
+      expect(gh.requests.length).toBe(atAbort);
+    } finally {
+      gh.onRequest = undefined;
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { readStreamMessages } from '../../src/adapters/aws/cloudwatch-read.js';
 import { loadRepoConfig } from '../../src/config/load-repo-config.js';
 import { decodeOutputBytes } from '../../src/audit/events.js';
 import { TranscriptVerifier, type VerifyReport } from '../../src/audit/verify.js';
-import { digestMarker, PLAN_MARKER } from '../../src/render/plan-comment.js';
+import { digestMarker, PLAN_MARKER } from '../../src/plan/digest-marker.js';
 import { checkRunbook } from '../../src/runbook/check.js';
 import type { GitHubStandin } from './github-standin.js';
 import { IndependentChainCheck, type IndependentChainReport } from './independent-chain.js';

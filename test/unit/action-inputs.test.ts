@@ -1,8 +1,9 @@
-// The one place that reads inputs (src/config/action-inputs.ts) must match action.yml exactly.
+// The one place that reads inputs (src/action/action-inputs.ts) must match action.yml exactly.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { INPUT_NAMES, OUTPUT_NAMES } from '../../src/config/action-inputs.js';
+import { INPUT_NAMES, OUTPUT_NAMES } from '../../src/action/action-inputs.js';
+import { RefusalError } from '../../src/run/outcome.js';
 
 const manifest = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as {
   inputs: Record<string, { description: string; default?: string }>;
@@ -32,7 +33,7 @@ describe('action.yml', () => {
 
 describe('readActionInputs', () => {
   it('applies defaults and rejects an unknown mode with the accepted values', async () => {
-    const { readActionInputs } = await import('../../src/config/action-inputs.js');
+    const { readActionInputs } = await import('../../src/action/action-inputs.js');
     const saved = { ...process.env };
     try {
       process.env['INPUT_GITHUB-TOKEN'] = 'ghs_example';
@@ -41,13 +42,14 @@ describe('readActionInputs', () => {
       expect(inputs).toMatchObject({ mode: 'auto', configPath: '.github/opsgate.yml', statusContext: 'opsgate/approval' });
       process.env.INPUT_MODE = 'deploy';
       expect(() => readActionInputs()).toThrow(/"mode" is "deploy"; use one of: auto, plan, run/);
+      expect(() => readActionInputs()).toThrow(RefusalError); // the workflow's to fix: refuse, not error
     } finally {
       process.env = saved;
     }
   });
 
   it('splits secret-env on commas and newlines', async () => {
-    const { readActionInputs } = await import('../../src/config/action-inputs.js');
+    const { readActionInputs } = await import('../../src/action/action-inputs.js');
     const saved = { ...process.env };
     try {
       process.env['INPUT_GITHUB-TOKEN'] = 'ghs_example';

@@ -31,26 +31,31 @@ describe('audit events', () => {
     expect(minimumBatchCount(10 * MAX_BATCH_BYTES, 20_000)).toBe(11);
   });
 
-  it('keeps the prefix and the run id whole at the 512-character limit, cutting the runbook path from its start', () => {
+  it('keeps the run id whole within 512 characters; a long runbook path keeps its end and gains a hash of the whole path', () => {
     const base = { repository: 'acme/ops', pullRequest: 7, runbookDigest: 'sha256:' + 'f'.repeat(64), runId: '9876543210-3' };
-    const prefix = ledgerStreamPrefix('acme/ops', 7, base.runbookDigest);
-    for (const runbookPath of ['x'.repeat(600), 'runbooks/' + '😀'.repeat(300), 'é'.repeat(512 - prefix.length - base.runId.length - 1), '']) {
+    const head = `opsgate/acme/ops/pr-7/${'f'.repeat(32)}/`;
+    // The layout the README documents (and earlier versions wrote), so the ledger still finds their runs.
+    expect(auditStreamName({ ...base, runbookPath: 'runbooks/a.yml' })).toBe(`${head}runbooks/a.yml/9876543210-3`);
+    for (const runbookPath of ['x'.repeat(600), 'runbooks/' + '😀'.repeat(300), 'é'.repeat(400), '']) {
       const name = auditStreamName({ ...base, runbookPath });
       expect(name.length).toBeLessThanOrEqual(512);
-      expect(name.startsWith(prefix)).toBe(true);
-      expect(name.endsWith('/9876543210-3')).toBe(true);
+      expect(name.startsWith(head)).toBe(true);
+      expect(name).toBe(`${ledgerStreamPrefix({ ...base, runbookPath })}9876543210-3`);
       expect(name).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/); // no half surrogate pair
     }
-    const exact = auditStreamName({ ...base, runbookPath: 'é'.repeat(512 - prefix.length - base.runId.length - 1) });
-    expect(exact.length).toBe(512);
-    // No room at all for the runbook: the run id still survives (it used to be cut by slice(-0)).
-    const longRunId = 'r'.repeat(128);
-    const overhead = ledgerStreamPrefix('', 7, base.runbookDigest).length;
-    const repository = 'o/' + 'n'.repeat(512 - overhead - longRunId.length - 1 - 2);
-    const tight = auditStreamName({ ...base, runbookPath: 'runbooks/a.yml', runId: longRunId, repository });
-    expect(tight).toBe(`${ledgerStreamPrefix(repository, 7, base.runbookDigest)}/${longRunId}`);
-    expect(tight.length).toBe(512);
-    expect(() => auditStreamName({ ...base, runbookPath: 'a', runId: longRunId, repository: repository + 'x' })).toThrow(/leaves no room for the run id/);
+    // Two long paths with the same end still have their own slots.
+    const tail = 'y'.repeat(500);
+    expect(ledgerStreamPrefix({ ...base, runbookPath: `a/${tail}` })).not.toBe(ledgerStreamPrefix({ ...base, runbookPath: `b/${tail}` }));
+    // The longest repository GitHub allows and the longest run id still fit.
+    const longest = auditStreamName({ ...base, repository: `${'o'.repeat(39)}/${'n'.repeat(100)}`, runbookPath: 'z'.repeat(600), runId: 'r'.repeat(128) });
+    expect(longest.length).toBe(512);
+    expect(longest.endsWith(`/${'r'.repeat(128)}`)).toBe(true);
+    expect(() => auditStreamName({ ...base, runbookPath: 'a', repository: 'o/' + 'n'.repeat(400) })).toThrow(/leaves no room for the runbook path/);
+  });
+
+  it('gives two files with the same content in one PR two ledger slots (the path is part of the prefix)', () => {
+    const slot = { repository: 'acme/ops', pullRequest: 7, runbookDigest: 'sha256:' + 'f'.repeat(64) };
+    expect(ledgerStreamPrefix({ ...slot, runbookPath: 'runbooks/a.yml' })).not.toBe(ledgerStreamPrefix({ ...slot, runbookPath: 'runbooks/b.yml' }));
   });
 
   it('names streams within CloudWatch rules with the ledger prefix first', () => {
@@ -58,7 +63,7 @@ describe('audit events', () => {
     const name = auditStreamName(id);
     expect(name.length).toBeLessThanOrEqual(512);
     expect(name).not.toMatch(/[:*]/);
-    expect(name.startsWith(ledgerStreamPrefix('acme/ops', 7, id.runbookDigest))).toBe(true);
+    expect(name.startsWith(ledgerStreamPrefix(id))).toBe(true);
     expect(name.endsWith('/123-1')).toBe(true);
   });
 });

@@ -25,14 +25,15 @@ function fresh(name: string): { ledgerDir: string; id: RunIdentity; log: (file: 
   return { ledgerDir, id, log: (file) => createFileAuditLog(join(ledgerDir, file)) };
 }
 
-const lookup = (ledgerDir: string, id: RunIdentity) => createFileLedger(ledgerDir).lookup(id.repository, id.pullRequest, id.runbookDigest);
+const lookup = (ledgerDir: string, id: RunIdentity) => createFileLedger(ledgerDir).lookup(id);
 
 describe('file ledger: how an earlier attempt reads', () => {
   it('never-ran for an empty or missing directory, and for another PR', async () => {
     const { ledgerDir, id, log } = fresh('a1');
     expect(await lookup(ledgerDir, id)).toEqual({ state: 'never-ran' });
     await driveRun(log('x.jsonl', 'first'), id, [[]]);
-    expect(await createFileLedger(ledgerDir).lookup(id.repository, 999, id.runbookDigest)).toEqual({ state: 'never-ran' });
+    expect(await createFileLedger(ledgerDir).lookup({ ...id, pullRequest: 999 })).toEqual({ state: 'never-ran' });
+    expect(await createFileLedger(ledgerDir).lookup({ ...id, runbookPath: 'runbooks/same-content-other-file.yml' })).toEqual({ state: 'never-ran' });
   });
 
   it('completed keeps outcome and reason code, from the last line alone', async () => {
@@ -78,7 +79,7 @@ describe('file ledger: how an earlier attempt reads', () => {
   it('fails closed on a directory it cannot read', async () => {
     const file = join(dir, 'plain-file');
     await writeFile(file, 'x');
-    await expect(createFileLedger(file).lookup('a', 1, 'b')).rejects.toThrow(/Cannot read the run ledger directory/);
+    await expect(createFileLedger(file).lookup({ repository: 'a', pullRequest: 1, runbookPath: 'r.yml', runbookDigest: 'b' })).rejects.toThrow(/Cannot read the run ledger directory/);
   });
 });
 
@@ -109,7 +110,27 @@ describe('file ledger claims', () => {
     expect(results.filter((r) => r.claimed)).toHaveLength(1);
     const winner = `r${results.findIndex((r) => r.claimed)}`;
     for (const lost of results.filter((r) => !r.claimed)) expect(lost).toMatchObject({ claimed: false, byRunId: winner, message: expect.stringMatching(/may be about to run/) });
-    expect(await createFileLedger(ledgerDir).claim({ ...id, runId: winner })).toEqual({ claimed: true }); // idempotent
+  });
+
+  it('gives it to only one of two claimants with the same run id (two jobs of one workflow run)', async () => {
+    const { ledgerDir, id } = fresh('c4');
+    const job = { ...id, runId: '4242-1' };
+    const [first, second] = await Promise.all([createFileLedger(ledgerDir).claim({ ...job, job: 'ops' }), createFileLedger(ledgerDir).claim({ ...job, job: 'ops-copy' })]);
+    expect([first, second].filter((r) => r.claimed)).toHaveLength(1);
+    expect([first, second].find((r) => !r.claimed)).toMatchObject({ claimed: false, byRunId: '4242-1' });
+    // One after the other too: the slot is no claimant's just because the run id matches.
+    expect(await createFileLedger(ledgerDir).claim(job)).toMatchObject({ claimed: false, byRunId: '4242-1' });
+  });
+
+  it('gives two files with the same content their own slots', async () => {
+    const { ledgerDir, id, log } = fresh('c5');
+    const a = { ...id, runbookPath: 'runbooks/a.yml' };
+    const b = { ...id, runbookPath: 'runbooks/b.yml' };
+    expect(await createFileLedger(ledgerDir).claim(a)).toEqual({ claimed: true });
+    await driveRun(log('a.jsonl', a.runId), a, [[]]);
+    expect(await lookup(ledgerDir, a)).toMatchObject({ state: 'completed' });
+    expect(await lookup(ledgerDir, b)).toEqual({ state: 'never-ran' });
+    expect(await createFileLedger(ledgerDir).claim(b)).toEqual({ claimed: true });
   });
 
   it('is taken over from a holder that ran nothing, and kept by one that ran steps', async () => {

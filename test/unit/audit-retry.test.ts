@@ -2,6 +2,9 @@
 // and the shrunken budget once cancellation starts.
 import { describe, expect, it } from 'vitest';
 import { backoffMs, RetryGaveUp, withRetry } from '../../src/audit/retry.js';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { createCloudWatchLedger } from '../../src/adapters/aws/cloudwatch-ledger.js';
+import { systemClock } from '../../src/ports/clock.js';
 import { steppingClock } from '../support/audit-fixtures.js';
 
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
@@ -49,4 +52,52 @@ describe('retry', () => {
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(1_000);
     expect(await withRetry(async () => 'ok', { clock, signal: controller.signal, cancelBudgetMs: 0 })).toBe('ok');
   });
+
+  it('cuts an attempt already in flight when a cancellation comes, to the budget left', async () => {
+    const controller = new AbortController();
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    // A hung connection: answers only when its signal aborts (the attempt timeout is 30 s by default).
+    const hung = (signal: AbortSignal) => {
+      started();
+      return new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    };
+    const gaveUp = withRetry(hung, { clock: systemClock, signal: controller.signal, cancelBudgetMs: 50 });
+    await inFlight;
+    controller.abort(new Error('cancelled (SIGINT)'));
+    await expect(gaveUp).rejects.toMatchObject({ name: 'RetryGaveUp', cancelled: true });
+  }, 5_000); // hang guard: without the bound the attempt waits its 30 s
+
+  it('ends a backoff when a cancellation comes, so the next attempt runs within the budget', async () => {
+    const controller = new AbortController();
+    // A backoff that would never end by itself: only its signal can wake it.
+    const clock = { now: () => new Date(), sleep: (_ms: number, signal?: AbortSignal) => new Promise<void>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })) };
+    let calls = 0;
+    const call = async () => {
+      calls += 1;
+      if (calls === 1) {
+        setImmediate(() => controller.abort(new Error('cancelled (SIGINT)')));
+        throw throttled();
+      }
+      return 'closed';
+    };
+    expect(await withRetry(call, { clock, signal: controller.signal, cancelBudgetMs: 1_000 })).toBe('closed');
+    expect(calls).toBe(2);
+  }, 5_000); // hang guard: without the wake-up the backoff never ends
+
+  it('bounds a ledger read in flight by the same budget once the job is cancelled', async () => {
+    const controller = new AbortController();
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    // DescribeLogStreams on a connection that never answers (each attempt would otherwise wait 30 s).
+    const send = (_command: unknown, options: { abortSignal: AbortSignal }) => {
+      started();
+      return new Promise<never>((_, reject) => options.abortSignal.addEventListener('abort', () => reject(options.abortSignal.reason), { once: true }));
+    };
+    const ledger = createCloudWatchLedger({ client: { send } as unknown as CloudWatchLogsClient, logGroup: '/opsgate/audit', region: 'us-east-1', signal: controller.signal, cancelBudgetMs: 50 });
+    const reading = ledger.lookup({ repository: 'acme/ops', pullRequest: 7, runbookPath: 'runbooks/a.yml', runbookDigest: 'sha256:ab' });
+    await inFlight;
+    controller.abort(new Error('cancelled (SIGINT)'));
+    await expect(reading).rejects.toThrow(/Cannot read the run ledger .*gave up after 1 attempt/s);
+  }, 5_000); // hang guard: unbounded, the read takes 4 attempts of 30 s
 });

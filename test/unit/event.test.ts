@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { phaseFor } from '../../src/usecases/event.js';
+import { RefusalError } from '../../src/run/outcome.js';
+import { outcomeOfThrown } from '../../src/main.js';
 
 describe('phaseFor', () => {
   it.each([
@@ -19,5 +21,18 @@ describe('phaseFor', () => {
 
   it('refuses an event it does not know, naming the fix', () => {
     expect(() => phaseFor('pull_request_target', 'auto')).toThrow(/set the input "mode"/);
+    expect(() => phaseFor('issue_comment', 'auto')).toThrow(RefusalError);
+  });
+
+  it("reports such a refusal as the user's to fix (refuse, with its code), and anything else thrown as an internal error", () => {
+    let thrown: unknown;
+    try {
+      phaseFor('issue_comment', 'auto');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(outcomeOfThrown(thrown)).toMatchObject({ decision: 'refuse', reasonCode: 'invalid-config', message: expect.stringMatching(/"issue_comment" event/) });
+    const bug = Object.assign(new TypeError('x is undefined'), { stack: undefined });
+    expect(outcomeOfThrown(bug)).toMatchObject({ decision: 'error', reasonCode: 'internal-error' });
   });
 });

@@ -125,6 +125,16 @@ describe('runFromAction', () => {
     expect(readdirPending()).toEqual([]);
   });
 
+  it('re-checks on a schedule in a repository whose default branch is master (GITHUB_REF_NAME), never assuming main', async () => {
+    await seed(runbookText(['echo scheduled']));
+    github.pulls.set(12, { ...github.pulls.get(12)!, baseRef: 'master' });
+    // A schedule's payload names no repository; the runner runs it on the default branch's head, GITHUB_SHA.
+    const ctx: ActionContext = { ...context(), eventName: 'schedule', payload: { schedule: '0 * * * *' }, refName: 'master' };
+    const { outcome } = await runFromAction(ctx, collaborators());
+    expect(outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
+    expect(executor.ran).toEqual(['echo scheduled']);
+  });
+
   it('masks secret values and policy.redact matches in the comment, the summary, the result and Slack', async () => {
     const leaky = configYaml({ audit: { logGroup: '/opsgate/audit' }, redact: ['tok_[a-z0-9]+'] });
     await seed(runbookText(['leak pa_ss*word tok_abc123']), leaky);

@@ -107,6 +107,28 @@ describe('runMergePhase', () => {
     expect(forced.outcome.message).toMatch(/a force push/);
   });
 
+  it("refuses a force push of an old PR's head: the PR contains the commit, but its merge is not what was pushed", async () => {
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) });
+    github.prsByCommit.set(HEAD, [12]); // GitHub lists the merged PR for any commit it contains
+    const report = await runMergePhase(push({ sha: HEAD, commitIds: [HEAD], forced: true }), deps());
+    expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'no-reviewed-pull-request', message: expect.stringMatching(/a force push/) });
+    expect(executor.ran).toEqual([]);
+  });
+
+  it('runs two runbook files with the same content in one PR, each once: the path is part of the run-once slot', async () => {
+    const text = runbookYaml(['echo same']);
+    await seedMergedPr({ 'runbooks/a.yml': text, 'runbooks/b.yml': text });
+    const report = await runMergePhase(push({ changedPaths: ['runbooks/a.yml', 'runbooks/b.yml'] }), deps());
+    expect(report.pullRequests[0]!.runbooks.map((r) => [r.path, r.outcome.reasonCode])).toEqual([
+      ['runbooks/a.yml', 'ok'],
+      ['runbooks/b.yml', 'ok'],
+    ]);
+    expect(executor.ran).toHaveLength(2);
+    const again = await runMergePhase(push({ changedPaths: ['runbooks/a.yml', 'runbooks/b.yml'] }), deps({ runId: '1000-2' }));
+    expect(again.pullRequests[0]!.runbooks.map((r) => r.outcome.reasonCode)).toEqual(['already-completed', 'already-completed']);
+    expect(executor.ran).toHaveLength(2);
+  });
+
   it('has nothing to do for a push without a PR that changes no runbooks, or a PR without runbooks', async () => {
     expect((await runMergePhase(push({ changedPaths: ['README.md'] }), deps())).outcome).toMatchObject({ decision: 'proceed', reasonCode: 'no-runbooks' });
     await seedMergedPr({});
@@ -247,15 +269,17 @@ describe('runMergePhase', () => {
     expect(open.outcome).toMatchObject({ reasonCode: 'no-reviewed-pull-request', message: expect.stringMatching(/#13 is not merged/) });
   });
 
-  it('reports a target kind this build cannot run as an error, and tells Slack nothing started', async () => {
+  it('refuses a target kind this build cannot run as a config problem (not an outage), and tells Slack nothing started', async () => {
     await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a'], { target: 'prod' }) });
     const told: string[] = [];
     const report = await runMergePhase(push(), deps({ notify: async (event) => void told.push(event) }));
     expect(report.outcome).toMatchObject({
-      decision: 'error',
-      reasonCode: 'executor-unavailable',
-      message: 'runbooks/a.yml: no executor for target "prod": Target "prod" is of kind "ssm", which this build of opsgate cannot run yet (available: local). Nothing ran.',
+      decision: 'refuse',
+      reasonCode: 'invalid-config',
+      message:
+        'runbooks/a.yml: Target "prod" is of kind "ssm", which this build of opsgate cannot run (available: local). Point the runbook at a target of an available kind, or use an opsgate release that runs ssm. Nothing ran.',
     });
+    expect(executor.ran).toEqual([]);
     expect(told).toEqual(['end']);
   });
 
@@ -338,6 +362,15 @@ describe('runMergePhase for a PR without a plan comment (fork PRs: the PR phase 
       reasonCode: 'digest-mismatch',
       message: 'runbooks/a.yml: the PR has no opsgate plan comment, and the digest at the approved head aaaaaaa cannot be computed: runbooks/a.yml does not exist at aaaaaaa. Nothing ran. Open a new PR so the PR phase shows reviewers its plan.',
     });
+    expect(executor.ran).toEqual([]);
+  });
+
+  it('names the first problem when the runbook at the head is invalid', async () => {
+    const broken = runbookYaml(['echo a']).replace('timeout:', 'timout:');
+    await seedMergedPr({ 'runbooks/a.yml': runbookYaml(['echo a']) }, { planDigests: null, atHead: { [CONFIG_PATH]: configText, 'runbooks/a.yml': broken } });
+    const report = await runMergePhase(push(), deps());
+    expect(report.outcome).toMatchObject({ decision: 'refuse', reasonCode: 'digest-mismatch' });
+    expect(report.outcome.message).toMatch(/cannot be computed: runbooks\/a\.yml is not valid at aaaaaaa: runbooks\/a\.yml:\d+:\d+: .*timout/);
     expect(executor.ran).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { mergeQueuePullRequest, mergeTriggerFromEvent, pushChangedPaths } from '../../src/usecases/merge-trigger.js';
-import { parseShownDigests, shownDigestFor } from '../../src/usecases/merge-plan-digest.js';
-import { runbookFilesOf, runbookMatcher } from '../../src/usecases/merge-pull-requests.js';
+import { RefusalError } from '../../src/run/outcome.js';
+import { shownDigestFor } from '../../src/usecases/merge-plan-digest.js';
+import { parseDigestMarkers as parseShownDigests } from '../../src/plan/digest-marker.js';
+import { selectRunbookFiles } from '../../src/usecases/runbook-files.js';
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
@@ -40,7 +42,14 @@ describe('mergeTriggerFromEvent', () => {
     expect(mergeTriggerFromEvent('workflow_dispatch', { ...payload, inputs: { 'pull-request': '#42' } }, 'abc')).toMatchObject({ kind: 'recheck', pullRequest: 42, sha: 'abc' });
     expect(mergeTriggerFromEvent('workflow_dispatch', payload, 'abc')).toMatchObject({ kind: 'recheck', pullRequest: null });
     expect(() => mergeTriggerFromEvent('workflow_dispatch', { inputs: { 'pull-request': 'main' } }, 'abc')).toThrow(/number of a merged pull request/);
-    expect(mergeTriggerFromEvent('schedule', {}, 'abc')).toMatchObject({ kind: 'recheck', pullRequest: null, event: 'schedule', defaultBranch: 'main' });
+    expect(() => mergeTriggerFromEvent('workflow_dispatch', { inputs: { 'pull-request': 'main' } }, 'abc')).toThrow(RefusalError);
+  });
+
+  it('takes the default branch of a schedule (whose payload names no repository) from GITHUB_REF_NAME, never assuming "main"', () => {
+    expect(mergeTriggerFromEvent('schedule', { schedule: '0 * * * *' }, 'abc', 'master')).toMatchObject({ kind: 'recheck', pullRequest: null, event: 'schedule', defaultBranch: 'master' });
+    expect(() => mergeTriggerFromEvent('schedule', {}, 'abc')).toThrow(/does not name the repository's default branch/);
+    // workflow_dispatch runs on the branch picked in the UI, so its ref name is never taken for the default branch.
+    expect(mergeTriggerFromEvent('workflow_dispatch', example('workflow_dispatch', (e) => e.ref === 'refs/heads/master'), 'abc', 'feature')).toMatchObject({ defaultBranch: 'master' });
   });
 });
 
@@ -65,9 +74,8 @@ describe('the digest shown in the plan comment', () => {
 });
 
 describe('runbooks of a PR', () => {
-  const isRunbook = runbookMatcher('runbooks/**/*.{yml,yaml}', '.github/opsgate.yml');
   it('keeps added and changed runbooks in path order; lists deleted ones apart', () => {
-    const files = runbookFilesOf(
+    const files = selectRunbookFiles(
       [
         { path: 'runbooks/z.yml', status: 'added' },
         { path: 'runbooks/sub/a.yaml', status: 'modified' },
@@ -75,7 +83,8 @@ describe('runbooks of a PR', () => {
         { path: 'runbooks/new.yml', status: 'renamed', previousPath: 'runbooks/was.yml' },
         { path: 'README.md', status: 'modified' },
       ],
-      isRunbook,
+      'runbooks/**/*.{yml,yaml}',
+      '.github/opsgate.yml',
     );
     expect(files).toEqual({ toRun: ['runbooks/new.yml', 'runbooks/sub/a.yaml', 'runbooks/z.yml'], deleted: ['runbooks/old.yml'] });
   });

@@ -3,6 +3,7 @@ import { runSteps, type ProgressEvent, type RunStepsInput } from '../../src/run/
 import { createRedactor } from '../../src/run/redaction.js';
 import type { CheckedRunbook } from '../../src/runbook/check.js';
 import type { RepoConfig, Step } from '../../src/runbook/model.js';
+import { MAX_TIMER_MS, systemClock } from '../../src/ports/clock.js';
 import { ManualClock, MemoryAudit, ok, print, ScriptedExecutor, waitForAbort, type StepScript } from '../support/run-fakes.js';
 
 function shell(index: number, name: string, run: string, extra: Partial<Step> = {}): Step {
@@ -61,7 +62,7 @@ describe('runSteps', () => {
     expect(result.outcome).toMatchObject({ decision: 'proceed', reasonCode: 'ok' });
     expect(executor.ran).toEqual(['One', 'Two']);
     expect(audit.types().filter((t) => t !== 'step.output')).toEqual([
-      'run.started', 'target.resolved', 'step.started', 'flush', 'step.finished', 'flush', 'step.started', 'flush', 'step.finished', 'flush', 'run.finished', 'flush',
+      'run.started', 'target.resolved', 'flush', 'step.started', 'flush', 'step.finished', 'flush', 'step.started', 'flush', 'step.finished', 'flush', 'run.finished', 'flush',
     ]);
     const started = audit.events.find((e) => e.type === 'step.started');
     expect(started?.type === 'step.started' && started.info.command).toBe('echo ***');
@@ -175,7 +176,7 @@ describe('runSteps', () => {
 
   it('stops before the next step when the end-of-step flush fails', async () => {
     const { input, audit, executor } = setup([shell(0, 'A', 'a'), shell(1, 'B', 'b')], { A: async () => ok, B: async () => ok });
-    audit.failAt.flush = 2; // the first flush makes step.started durable; the second ends step A
+    audit.failAt.flush = 3; // the first two make target.resolved and step.started durable; the third ends step A
     const result = await runSteps(input);
     expect(result.outcome.reasonCode).toBe('audit-unavailable');
     expect(executor.ran).toEqual(['A']);
@@ -184,11 +185,11 @@ describe('runSteps', () => {
 
   it('runs no step whose step.started could not be made durable (a kill mid-step must leave it on record)', async () => {
     const { input, audit, executor } = setup([shell(0, 'A', 'a')], { A: async () => ok });
-    audit.failAt.flush = 1;
+    audit.failAt.flush = 2; // the first makes target.resolved durable
     const result = await runSteps(input);
     expect(result.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable' });
     expect(executor.ran).toEqual([]);
-    expect(audit.types()).toEqual(['run.started', 'target.resolved', 'step.started', 'run.finished']);
+    expect(audit.types()).toEqual(['run.started', 'target.resolved', 'flush', 'step.started', 'run.finished']);
   });
 
   it('keeps running when the progress printer throws', async () => {
@@ -240,6 +241,40 @@ describe('runSteps', () => {
     const result = await running;
     expect(result.steps[0]).toMatchObject({ status: 'timed-out' });
     expect(result.outcome.reasonCode).toBe('step-timed-out');
+  });
+
+  it('flushes target.resolved before step 1 runs: a sink that buffers relies on these flush points', async () => {
+    const { input, audit } = setup([shell(0, 'A', 'a')], { A: async () => ok });
+    audit.failAt.flush = 1;
+    const result = await runSteps(input);
+    expect(result.outcome).toMatchObject({ decision: 'error', reasonCode: 'audit-unavailable', message: expect.stringMatching(/could not record the resolved target, so nothing ran/) });
+    expect(audit.types()).toEqual(['run.started', 'target.resolved', 'run.finished']);
+  });
+
+  it('lets a step run when the executor bounds it by the largest timer (SSM fleet of unknown size): the watchdog never fires at once', async () => {
+    // Real timers: before the clamp and the chained sleep, limit + grace overflowed setTimeout, which fired after 1 ms.
+    const { input, executor } = setup([shell(0, 'Fleet', 'x', { timeoutSeconds: 5 })], { Fleet: async () => (await new Promise((r) => setTimeout(r, 50)), ok) }, { clock: systemClock });
+    executor.maxStepDurationMs = () => MAX_TIMER_MS;
+    const result = await runSteps(input);
+    expect(result.steps[0]).toMatchObject({ status: 'succeeded' });
+    expect(result.outcome.reasonCode).toBe('ok');
+  });
+
+  it("says which limit stopped a step: the executor's own timeout, or opsgate's safety net past the step's timeout or the fleet bound", async () => {
+    const never = () => new Promise<never>(() => {});
+    const own = setup([shell(0, 'Slow', 'x', { timeoutSeconds: 5 })], { Slow: async () => ({ status: 'timed-out', exitCode: null, message: 'timed out after 5s' }) });
+    expect((await runSteps(own.input)).outcome.message).toBe('step 1 "Slow" ran longer than its 5s timeout and was stopped; later steps did not run.');
+
+    const net = setup([shell(0, 'Stuck', 'x', { timeoutSeconds: 5 })], { Stuck: never }, { timeoutGraceMs: 1_000, cancelGraceMs: 1_000 });
+    const stuck = runSteps(net.input);
+    await net.clock.advance(10_000);
+    expect((await stuck).outcome.message).toBe(`step 1 "Stuck" was stopped by opsgate's safety net 1s past its 5s timeout, because the executor had not ended it; later steps did not run.`);
+
+    const fleet = setup([shell(0, 'Fleet', 'x', { timeoutSeconds: 5 })], { Fleet: never }, { timeoutGraceMs: 1_000, cancelGraceMs: 1_000 });
+    fleet.executor.maxStepDurationMs = () => 60_000;
+    const rollout = runSteps(fleet.input);
+    await fleet.clock.advance(65_000);
+    expect((await rollout).outcome).toMatchObject({ reasonCode: 'step-timed-out', message: expect.stringMatching(/^step 1 "Fleet" was stopped by opsgate's safety net 1s past 1m00s, the longest the executor allows for it \(its timeout over every rate-controlled round of the fleet\)/) });
   });
 
   it('records a cancellation within the grace period even when the executor never confirms the stop', async () => {

@@ -15,6 +15,7 @@ import { CancelDeadline, RetryGaveUp, withRetry, type RetryOptions } from '../..
 import { auditStreamName } from '../../audit/stream-name.js';
 import { TranscriptBuilder } from '../../audit/transcript.js';
 import { errorText } from '../../run/error-text.js';
+import { CLOUDWATCH_CANCEL_BUDGET_MS } from '../../run/cancel-budget.js';
 import { cloudWatchLocation } from './cloudwatch-location.js';
 import { EventsRejected, putBatch } from './cloudwatch-put.js';
 import { pendingTargetPath, type PendingTarget } from './cloudwatch-pending.js';
@@ -33,8 +34,9 @@ export interface CloudWatchAuditLogOptions {
   flushIntervalMs?: number;
   /** Attempts per call including the first (default 8). */
   maxAttempts?: number;
-  /** Aborted when the job is cancelled: from then on retries fit in cancelBudgetMs. */
+  /** Aborted when the job is cancelled: from then on every call, the one in flight included, fits in cancelBudgetMs. */
   signal?: AbortSignal;
+  /** Counted from the abort (default CLOUDWATCH_CANCEL_BUDGET_MS). */
   cancelBudgetMs?: number;
   /** Partition for console links; derived from the region by default. */
   partition?: string;
@@ -66,6 +68,7 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
   /** PutLogEvents calls run one after another, whoever asks (a write, the idle timer). */
   private pushing: Promise<void> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
+  private finished = false;
 
   constructor(private readonly options: CloudWatchAuditLogOptions) {
     this.builder = new TranscriptBuilder(() => options.clock.now());
@@ -118,15 +121,13 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
     }
   }
 
+  // Writes buffer; the orchestrator's flush() makes them durable (the AuditLog port's rule).
   async targetResolved(target: ResolvedTarget): Promise<void> {
     await this.write(this.builder.targetResolved(target));
-    await this.flush();
   }
 
-  /** Flushed before the executor starts the step, so a killed job still shows what was in flight. */
   async stepStarted(info: StepStartedInfo): Promise<void> {
     await this.write(this.builder.stepStarted(info));
-    await this.flush();
     this.startIdleFlush();
   }
 
@@ -138,7 +139,6 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
   async stepFinished(info: StepFinishedInfo): Promise<void> {
     this.stopIdleFlush();
     await this.write(this.builder.stepFinished(info));
-    await this.flush();
   }
 
   async runFinished(info: RunFinishedInfo): Promise<void> {
@@ -147,15 +147,20 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
     this.chainHead = this.builder.head();
     this.range = { start: this.range?.start ?? this.options.clock.now().getTime(), end: this.options.clock.now().getTime() };
     await this.write(lines);
-    await this.flush();
-    if (this.options.fallbackPath) await Promise.all([this.options.fallbackPath, pendingTargetPath(this.options.fallbackPath)].map((p) => unlink(p).catch(() => undefined)));
+    this.finished = true;
   }
 
   /** Pushes everything buffered so far; calls queue up behind each other so batches stay in order. */
   flush(): Promise<void> {
-    const run = this.pushing.then(() => this.pushBuffered());
+    const run = this.pushing.then(() => this.pushBuffered()).then(() => this.dropLocalCopyOnceDone());
     this.pushing = run.catch(() => undefined);
     return run;
+  }
+
+  /** After the flush that made run.finished durable, the local copy has nothing CloudWatch lacks. */
+  private async dropLocalCopyOnceDone(): Promise<void> {
+    if (!this.finished || this.failure || this.buffer.length > 0 || !this.options.fallbackPath) return;
+    await Promise.all([this.options.fallbackPath, pendingTargetPath(this.options.fallbackPath)].map((p) => unlink(p).catch(() => undefined)));
   }
 
   private get flushIntervalMs(): number {
@@ -236,7 +241,7 @@ class CloudWatchAuditSink implements CloudWatchAuditLog {
     const where = `log group ${this.options.logGroup}, stream ${this.stream} (region ${this.options.region})`;
     if (error instanceof EventsRejected) return `CloudWatch Logs ${where}: ${error.reason}`;
     if (error instanceof RetryGaveUp && error.cancelled)
-      return `CloudWatch Logs did not complete ${action} for ${where} within the ${this.retry.cancelBudgetMs ?? 4000} ms left after cancellation: ${errorText(error.lastError)}.`;
+      return `CloudWatch Logs did not complete ${action} for ${where} within the ${this.retry.cancelBudgetMs ?? CLOUDWATCH_CANCEL_BUDGET_MS} ms allowed after cancellation: ${errorText(error.lastError)}.`;
     if (error instanceof RetryGaveUp) return `CloudWatch Logs kept failing ${action} for ${where} after ${error.attempts} attempts: ${errorText(error.lastError)}.`;
     return describePermanentAwsError(error, this.options.logGroup, this.options.region, action);
   }

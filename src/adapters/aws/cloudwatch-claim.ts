@@ -12,9 +12,9 @@ import { readStreamMessages } from './cloudwatch-read.js';
 
 export function cloudWatchClaimStore(ctx: LedgerContext, identity: RunIdentity): ClaimStore {
   const { client, logGroup } = ctx.options;
-  const prefix = ledgerStreamPrefix(identity.repository, identity.pullRequest, identity.runbookDigest);
-  const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookDigest: identity.runbookDigest };
-  const retry: RetryOptions = { clock: ctx.clock, maxAttempts: ctx.options.maxAttempts ?? 4 };
+  const prefix = ledgerStreamPrefix(identity);
+  const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookPath: identity.runbookPath, runbookDigest: identity.runbookDigest };
+  const retry: RetryOptions = { clock: ctx.clock, maxAttempts: ctx.options.maxAttempts ?? 4, signal: ctx.options.signal, cancelBudgetMs: ctx.options.cancelBudgetMs };
 
   return {
     async newest(): Promise<ClaimGeneration | undefined> {

@@ -2,12 +2,11 @@
 // how each ended (first and last event; the whole stream only when needed), and claims the run slot through
 // cloudwatch-claim.ts. Fails closed: any error reading the group is thrown, never treated as "never ran".
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import type { Ledger, LedgerEntry, RunIdentity } from '../../ports/audit.js';
+import type { Ledger, LedgerEntry, RunIdentity, RunSlot } from '../../ports/audit.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { claimRunSlot } from '../../audit/claim.js';
-import type { ExpectedIdentity } from '../../audit/ledger-read.js';
 import { combineLedgerEntries } from '../../audit/ledger-state.js';
-import { retryErrorText, withRetry } from '../../audit/retry.js';
+import { CancelDeadline, retryErrorText, withRetry, type RetryOptions } from '../../audit/retry.js';
 import { claimGeneration, ledgerStreamPrefix } from '../../audit/stream-name.js';
 import { cloudWatchClaimStore } from './cloudwatch-claim.js';
 import { listStreams, readStreamAttempt, type LedgerContext } from './cloudwatch-streams.js';
@@ -21,15 +20,20 @@ export interface CloudWatchLedgerOptions {
   clock?: Clock;
   /** Attempts per call (default 4). */
   maxAttempts?: number;
+  /** Aborted when the job is cancelled: from then on the reads and the claim fit in cancelBudgetMs (see retry.ts). */
+  signal?: AbortSignal;
+  cancelBudgetMs?: number;
 }
 
 export function createCloudWatchLedger(options: CloudWatchLedgerOptions): Ledger {
   const clock = options.clock ?? systemClock;
-  const ctx: LedgerContext = { options, clock, attempt: (call) => withRetry(call, { clock, maxAttempts: options.maxAttempts ?? 4 }) };
+  const retry: RetryOptions = { clock, maxAttempts: options.maxAttempts ?? 4, signal: options.signal, cancelBudgetMs: options.cancelBudgetMs };
+  const deadline = new CancelDeadline(retry); // one budget for every call after the cancellation, not one each
+  const ctx: LedgerContext = { options, clock, attempt: (call) => withRetry(call, retry, deadline) };
   return {
-    async lookup(repository, pullRequest, runbookDigest): Promise<LedgerEntry> {
+    async lookup(slot): Promise<LedgerEntry> {
       try {
-        return await lookupAttempts(ctx, { repository, pullRequest, runbookDigest });
+        return await lookupAttempts(ctx, slot);
       } catch (error) {
         throw new Error(
           `Cannot read the run ledger in CloudWatch Logs ${options.logGroup} (${options.region}): ${retryErrorText(error)}. ` +
@@ -52,8 +56,8 @@ export function createCloudWatchLedger(options: CloudWatchLedgerOptions): Ledger
   };
 }
 
-async function lookupAttempts(ctx: LedgerContext, expected: ExpectedIdentity): Promise<LedgerEntry> {
-  const prefix = ledgerStreamPrefix(expected.repository, expected.pullRequest, expected.runbookDigest);
+async function lookupAttempts(ctx: LedgerContext, expected: RunSlot): Promise<LedgerEntry> {
+  const prefix = ledgerStreamPrefix(expected);
   const entries: LedgerEntry[] = [];
   for (const stream of await listStreams(ctx, prefix)) {
     if (claimGeneration(prefix, stream.name) !== undefined) continue;

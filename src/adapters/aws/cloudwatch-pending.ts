@@ -10,7 +10,7 @@ import { parseAuditMessage, sha256Hex, splitLine } from '../../audit/events.js';
 import { CancelDeadline, withRetry, type RetryOptions } from '../../audit/retry.js';
 import { StoredLineReader } from '../../audit/stored-lines.js';
 import { errorText } from '../../run/error-text.js';
-import { readTranscriptFile } from '../local/file-audit.js';
+import { readTranscriptFile } from '../local/transcript-file.js';
 import { putBatch, type PutTarget } from './cloudwatch-put.js';
 import { readStoredEvents } from './cloudwatch-read.js';
 

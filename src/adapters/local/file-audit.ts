@@ -1,9 +1,8 @@
 // The audit log as a JSON-lines file (local runs), and a ledger over a directory of such files whose run slot
 // is claimed with a file created atomically (written "wx", then linked into place).
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { appendFile, link, mkdir, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { AuditUnavailableError, type AuditLocation, type AuditLog, type Ledger, type LedgerEntry, type RunFinishedInfo, type RunIdentity, type RunStartedInfo, type StepFinishedInfo, type StepStartedInfo } from '../../ports/audit.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { OutputStream, ResolvedTarget } from '../../ports/executor.js';
@@ -14,6 +13,7 @@ import { combineLedgerEntries } from '../../audit/ledger-state.js';
 import { ledgerStreamPrefix } from '../../audit/stream-name.js';
 import { TranscriptBuilder } from '../../audit/transcript.js';
 import { errorText } from '../../run/error-text.js';
+import { readTranscriptFile } from './transcript-file.js';
 
 export function createFileAuditLog(path: string, now: () => Date = () => new Date()): AuditLog {
   return new FileAuditLog(path, now);
@@ -55,7 +55,7 @@ export class FileAuditLog implements AuditLog {
     await this.append(lines);
   }
   async flush(): Promise<void> {
-    // Every line is appended before the call returns.
+    // Every line is appended before its write returns, so the orchestrator's flush points have nothing left to do.
   }
 
   private async append(lines: string[]): Promise<void> {
@@ -67,12 +67,6 @@ export class FileAuditLog implements AuditLog {
       throw new AuditUnavailableError(`Cannot write the audit file ${this.path}: ${errorText(error)}. Check the path and its permissions.`, { cause: error });
     }
   }
-}
-
-/** Reads a JSON-lines transcript one line at a time (memory bounded by the longest line). */
-export async function* readTranscriptFile(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim() !== '') yield line;
 }
 
 /** Enough for any run.finished line; a longer last line just means a full read. */
@@ -126,14 +120,14 @@ export function createFileLedger(dir: string, clock: Clock = systemClock): Ledge
     return found;
   };
   return {
-    lookup: async (repository, pullRequest, runbookDigest) => combineLedgerEntries((await attempts({ repository, pullRequest, runbookDigest })).map((a) => a.entry)),
+    lookup: async (slot) => combineLedgerEntries((await attempts(slot)).map((a) => a.entry)),
     claim: (identity) => claimRunSlot(fileClaimStore(dir, identity, attempts), identity, clock),
   };
 }
 
 function fileClaimStore(dir: string, identity: RunIdentity, attempts: (expected: ExpectedIdentity) => Promise<{ entry: LedgerEntry }[]>): ClaimStore {
-  const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookDigest: identity.runbookDigest };
-  const stem = `claim-${sha256Hex(ledgerStreamPrefix(identity.repository, identity.pullRequest, identity.runbookDigest)).slice(0, 24)}.`;
+  const expected = { repository: identity.repository, pullRequest: identity.pullRequest, runbookPath: identity.runbookPath, runbookDigest: identity.runbookDigest };
+  const stem = `claim-${sha256Hex(ledgerStreamPrefix(identity)).slice(0, 24)}.`;
   const pathOf = (generation: number) => join(dir, `${stem}${generation}.json`);
   return {
     async newest() {
@@ -154,7 +148,8 @@ function fileClaimStore(dir: string, identity: RunIdentity, attempts: (expected:
     // EEXIST atomically, and a reader never sees a claim without its record.
     async create(generation, record) {
       await mkdir(dir, { recursive: true });
-      const draft = `${pathOf(generation)}.${process.pid}.${sha256Hex(record.runId).slice(0, 12)}.draft`;
+      // Private to this claim: two claimants may share a process and a run id (two jobs of one workflow run).
+      const draft = `${pathOf(generation)}.${process.pid}.${randomUUID()}.draft`;
       try {
         await writeFile(draft, JSON.stringify(record), { flag: 'wx', mode: 0o600 });
         await link(draft, pathOf(generation));

@@ -8,6 +8,11 @@
 // (GITHUB_OUTPUT, GITHUB_ENV…, through which a step could rewrite the action's outputs) are removed. A step asks
 // for a variable explicitly: a SQL step's database `url-env` is read from the full environment, and values
 // handed in through StepContext.env are kept.
+//
+// `opsgate run --local` is an operator running a runbook on their own machine, with their own credentials: it
+// hands in operatorEnvironment(process.env), which keeps the operator's AWS credentials (a local run may need
+// them) but withholds what belongs to a GitHub Actions job (INPUT_*, ACTIONS_*, STATE_*, GITHUB_TOKEN/GH_TOKEN,
+// the file commands), in case the CLI itself runs inside a workflow step.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ResolvedTarget, StepContext, StepExecutor, StepResult, StepStatus } from '../../ports/executor.js';
@@ -16,16 +21,14 @@ import { splitPostgresStatements } from '../../runbook/lint-sql.js';
 import { PSQL_ARGS, renderPsqlScript } from '../../run/psql-script.js';
 import { BASH_STEP_FLAGS } from '../../run/step-script.js';
 import { connectionEnv } from './pg-connection-env.js';
+import { EXECUTOR_STOP_MS } from '../../run/cancel-budget.js';
 
 export interface LocalExecutorOptions {
-  /** Time between SIGTERM and SIGKILL when a step is stopped (default 2 s: a cancelled job has about 5 s in all). */
+  /** Time between SIGTERM and SIGKILL when a step is stopped (default EXECUTOR_STOP_MS, src/run/cancel-budget.ts). */
   killGraceMs?: number;
 }
 
-/** Variables no step inherits (see the header). */
-const WITHHELD_NAMES = new Set([
-  'GITHUB_TOKEN',
-  'GH_TOKEN',
+const AWS_CREDENTIAL_NAMES = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -34,22 +37,38 @@ const WITHHELD_NAMES = new Set([
   'AWS_CONTAINER_CREDENTIALS_FULL_URI',
   'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
   'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-  'GITHUB_OUTPUT',
-  'GITHUB_ENV',
-  'GITHUB_PATH',
-  'GITHUB_STATE',
-  'GITHUB_STEP_SUMMARY',
+];
+/** The runner's file commands: through them a step could rewrite the action's outputs, env or state. */
+const RUNNER_FILE_COMMANDS = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];
+
+/** Variables no step of the action inherits (see the header). */
+const WITHHELD_NAMES = new Set([
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  ...AWS_CREDENTIAL_NAMES,
+  ...RUNNER_FILE_COMMANDS,
 ]);
 const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
 
+/** What a GitHub Actions job holds that a local run never passes on (see the header). */
+const JOB_ONLY_NAMES = new Set(['GITHUB_TOKEN', 'GH_TOKEN', ...RUNNER_FILE_COMMANDS]);
+
+function without(env: NodeJS.ProcessEnv, withheld: (upper: string) => boolean): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !withheld(name.toUpperCase())) kept[name] = value;
+  return kept;
+}
+
+const hasWithheldPrefix = (upper: string) => WITHHELD_PREFIXES.some((p) => upper.startsWith(p));
+
 /** The inherited environment minus the runner's credentials and file commands; `given` is kept as asked. */
 export function stepEnvironment(inherited: NodeJS.ProcessEnv, given: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(inherited)) {
-    if (value === undefined || WITHHELD_NAMES.has(name.toUpperCase()) || WITHHELD_PREFIXES.some((p) => name.toUpperCase().startsWith(p))) continue;
-    env[name] = value;
-  }
-  return { ...env, ...given };
+  return { ...without(inherited, (upper) => WITHHELD_NAMES.has(upper) || hasWithheldPrefix(upper)), ...given };
+}
+
+/** For `opsgate run --local`: the operator's environment, AWS credentials included, minus a job's tokens and file commands. */
+export function operatorEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return without(env, (upper) => JOB_ONLY_NAMES.has(upper) || hasWithheldPrefix(upper));
 }
 
 interface Launch {
@@ -64,7 +83,7 @@ export class LocalExecutor implements StepExecutor {
   private readonly killGraceMs: number;
 
   constructor(options: LocalExecutorOptions = {}) {
-    this.killGraceMs = options.killGraceMs ?? 2000;
+    this.killGraceMs = options.killGraceMs ?? EXECUTOR_STOP_MS;
   }
 
   async prepare(): Promise<ResolvedTarget> {

@@ -1,6 +1,6 @@
 // In-memory fakes of the ports the merge phase uses, for unit tests of the use case. The real adapters are
 // exercised by the e2e tests (GitHub stand-in, moto, local executor).
-import type { AuditLocation, AuditLog, Ledger, LedgerEntry, RunIdentity } from '../../../src/ports/audit.js';
+import type { AuditLocation, AuditLog, Ledger, LedgerEntry, RunIdentity, RunSlot } from '../../../src/ports/audit.js';
 import { claimRunSlot, type ClaimRecord, type ClaimStore } from '../../../src/audit/claim.js';
 import { combineLedgerEntries, ledgerEntryFromEvents } from '../../../src/audit/ledger-state.js';
 import { TranscriptBuilder } from '../../../src/audit/transcript.js';
@@ -95,8 +95,8 @@ function seededEvents(record: LedgerRecord): Record<string, unknown>[] {
   return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-const sameRunbook = (a: RunIdentity, b: { repository: string; pullRequest: number | null; runbookDigest: string }) =>
-  a.repository === b.repository && a.pullRequest === b.pullRequest && a.runbookDigest === b.runbookDigest;
+const sameRunbook = (a: RunIdentity, b: RunSlot) =>
+  a.repository === b.repository && a.pullRequest === b.pullRequest && a.runbookPath === b.runbookPath && a.runbookDigest === b.runbookDigest;
 
 /** A clock at a fixed instant whose sleep really waits (the orchestrator's heartbeat sleeps in a loop). */
 export function fixedClock(at: () => Date): Clock {
@@ -110,24 +110,24 @@ export class FakeAudit {
   ledgerFails = false;
   location: AuditLocation = { kind: 'cloudwatch', description: 'CloudWatch Logs /opsgate/audit', consoleUrl: 'https://console.example/stream', insightsUrl: 'https://console.example/insights' };
 
-  /** Claim generations per runbook slot ("repo#pr#digest"), as the CloudWatch claim streams would hold them. */
+  /** Claim generations per runbook slot ("repo#pr#path#digest"), as the CloudWatch claim streams would hold them. */
   claims = new Map<string, ClaimRecord[]>();
 
   /** The real rules (ledger-state.ts, claim.ts) over in-memory transcripts, so this fake cannot drift from production. */
   ledger: Ledger = {
-    lookup: async (repository, pullRequest, runbookDigest): Promise<LedgerEntry> => {
+    lookup: async (slot): Promise<LedgerEntry> => {
       if (this.ledgerFails) throw new Error('AccessDeniedException: not authorized to perform logs:DescribeLogStreams');
-      return combineLedgerEntries(this.entriesFor({ repository, pullRequest, runbookDigest }));
+      return combineLedgerEntries(this.entriesFor(slot));
     },
     claim: async (identity) => claimRunSlot(this.claimStore(identity), identity, systemClock),
   };
 
-  private entriesFor(expected: { repository: string; pullRequest: number | null; runbookDigest: string }): LedgerEntry[] {
+  private entriesFor(expected: RunSlot): LedgerEntry[] {
     return this.records.filter((r) => sameRunbook(r.identity, expected)).map((r) => ledgerEntryFromEvents(r.events ?? seededEvents(r), this.location));
   }
 
   private claimStore(identity: RunIdentity): ClaimStore {
-    const key = `${identity.repository}#${identity.pullRequest}#${identity.runbookDigest}`;
+    const key = `${identity.repository}#${identity.pullRequest}#${identity.runbookPath}#${identity.runbookDigest}`;
     const generations = this.claims.get(key) ?? [];
     this.claims.set(key, generations);
     return {

@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import { loadRepoConfig } from '../../../src/config/load-repo-config.js';
 import { checkRunbook } from '../../../src/runbook/check.js';
-import { PLAN_MARKER, digestMarker } from '../../../src/render/plan-comment.js';
+import { PLAN_MARKER, digestMarker } from '../../../src/plan/digest-marker.js';
 
 export const CONFIG_PATH = '.github/opsgate.yml';
 

@@ -1,7 +1,8 @@
 // The one place that reads action inputs. test/unit/action-inputs.test.ts checks it against action.yml.
+// An input the workflow sets wrong is the user's to fix: a RefusalError (invalid-config), not an error.
 import * as core from '@actions/core';
-
-export type Mode = 'auto' | 'plan' | 'run';
+import { RefusalError } from '../run/outcome.js';
+import type { Mode } from '../usecases/event.js';
 
 export interface ActionInputs {
   mode: Mode;
@@ -33,11 +34,11 @@ const MODES: readonly Mode[] = ['auto', 'plan', 'run'];
 export function readActionInputs(): ActionInputs {
   const mode = (core.getInput('mode') || 'auto') as Mode;
   if (!MODES.includes(mode)) {
-    throw new Error(`Input "mode" is "${mode}"; use one of: ${MODES.join(', ')}.`);
+    throw new RefusalError('invalid-config', `Input "mode" is "${mode}"; use one of: ${MODES.join(', ')} (auto picks the phase from the event).`);
   }
   const githubToken = core.getInput('github-token');
   if (!githubToken) {
-    throw new Error('Input "github-token" is empty. Pass `github-token: ${{ github.token }}` (the default) or a token with pull-requests: write.');
+    throw new RefusalError('invalid-config', 'Input "github-token" is empty. Pass `github-token: ${{ github.token }}` (the default) or a token with pull-requests: write.');
   }
   const membersToken = core.getInput('members-token') || undefined;
   const slackWebhookUrl = core.getInput('slack-webhook-url') || undefined;
