@@ -5,7 +5,7 @@
 // created a marker file, and no transcript exists for the PR.
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubGateway } from '../../src/adapters/github/octokit-gateway.js';
 import { startGitHubStandin, type GitHubStandin } from '../support/github-standin.js';
 import { startMoto, type MotoServer } from '../support/moto.js';
+import { startSlackCapture, type SlackCapture } from '../support/slack-capture.js';
 import { parseFileCommands, runAction, type ActionRunResult } from '../support/run-action.js';
 import { CONFIG_PATH, configYaml, digestOf, planCommentBody, runbookYaml, type RunbookOptions } from '../support/merge/yaml-fixtures.js';
 
@@ -31,9 +32,9 @@ let gh: GitHubStandin;
 let moto: MotoServer;
 let cloudWatch: HangingProxy;
 let logs: CloudWatchLogsClient;
-let slack: Server;
+let slack: SlackCapture;
 let slackUrl = '';
-const slackBodies: string[] = [];
+let slackBodies: string[] = [];
 
 beforeAll(async () => {
   [moto, gh] = await Promise.all([startMoto(), startGitHubStandin({ owner: 'acme', repo: 'ops' })]);
@@ -43,21 +44,14 @@ beforeAll(async () => {
   // Like GITHUB_TOKEN: can comment, cannot read org teams or GET /user.
   gh.addToken(TOKEN, { login: 'github-actions[bot]', comment: true, statuses: true, teams: false, user: false });
   for (const login of ['bob', 'carol', 'dave']) gh.setPermission(login, 'write');
-  slack = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      slackBodies.push(body);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
-  slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+  slack = await startSlackCapture();
+  slackBodies = slack.bodies;
+  slackUrl = `${slack.url}/hook`;
 }, 60_000);
 
 afterAll(async () => {
   gh.assertClean();
-  await Promise.all([gh.close(), cloudWatch.stop(), moto.stop(), new Promise<void>((resolve) => slack.close(() => resolve()))]);
+  await Promise.all([gh.close(), cloudWatch.stop(), moto.stop(), slack.close()]);
 });
 
 interface HangingProxy {

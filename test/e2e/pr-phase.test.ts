@@ -11,6 +11,7 @@ import type { Diagnostic } from '../../src/runbook/diagnostics.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/render/markdown.js';
 import { parseDigestMarkers, PLAN_MARKER } from '../../src/plan/digest-marker.js';
 import { startGitHubStandin, type GitHubStandin } from '../support/github-standin.js';
+import { EXAMPLE_CONFIG_TEXT } from '../support/example-config.js';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples') as { name: string; examples: Record<string, unknown>[] }[];
@@ -35,19 +36,7 @@ function recordingReporter() {
   return { log, reporter };
 }
 
-const CONFIG = `version: 1
-targets:
-  web-fleet:
-    ssm: { tags: { Role: web, Env: prod }, max-concurrency: "10%", max-errors: "0" }
-    region: ap-northeast-1
-  dev-box:
-    local: {}
-databases:
-  billing: { engine: postgres, target: dev-box, url-env: BILLING_DATABASE_URL }
-policy:
-  approvals: { required: 1, from: ["@acme/sre"] }
-  sql-rules: { update-without-where: error, delete-without-where: error, drop: error, truncate: warning }
-`;
+const CONFIG = EXAMPLE_CONFIG_TEXT;
 const BACKFILL = 'runbooks/examples/backfill-invoice-totals.yml';
 const ROTATE = 'runbooks/examples/rotate-web-logs.yml';
 const CONFIG_PATH = '.github/opsgate.yml';

@@ -16,12 +16,13 @@ import { systemClock } from '../../src/ports/clock.js';
 import { runSteps } from '../../src/run/orchestrator.js';
 import { createRedactor } from '../../src/run/redaction.js';
 import type { CheckedRunbook } from '../../src/runbook/check.js';
-import type { RepoConfig, Step } from '../../src/runbook/model.js';
+import type { Step } from '../../src/runbook/model.js';
 import { driveRun, identity, instantClock, logsClient, readBack, steppingClock } from '../support/audit-fixtures.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { checkChainIndependently } from '../support/independent-chain.js';
 import { startMoto, type MotoServer } from '../support/moto.js';
 import { ok, print, ScriptedExecutor } from '../support/run-fakes.js';
+import { testRepoConfig } from '../support/repo-config.js';
 
 const GROUP = '/opsgate/faults';
 const started = { approvers: [], target: { name: 'db', description: 'x', members: [] }, title: 't' };
@@ -160,18 +161,7 @@ describe('audit sink under faults', () => {
   }, 60_000);
 });
 
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  targets: { local: { kind: 'local', name: 'local' } },
-  databases: {},
-  policy: {
-    approvals: { required: 1, from: [], allowStale: false },
-    denyCommands: [],
-    sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' },
-    redact: [],
-  },
-};
+const config = testRepoConfig({ targets: { local: { kind: 'local', name: 'local' } } });
 const shell = (index: number, name: string): Step => ({ kind: 'shell', index, name, run: `echo ${name}`, timeoutSeconds: 600, continueOnError: false }) as Step;
 
 describe('the audit-unavailable path through the orchestrator, with the real sink behind the proxy', () => {

@@ -11,8 +11,9 @@ import { runSteps, type RunStepsInput } from '../../src/run/orchestrator.js';
 import { createRedactor } from '../../src/run/redaction.js';
 import { secretValues } from '../../src/usecases/local-run.js';
 import { systemClock } from '../../src/ports/clock.js';
-import type { RepoConfig, Step } from '../../src/runbook/model.js';
+import type { Step } from '../../src/runbook/model.js';
 import { MemoryAudit } from '../support/run-fakes.js';
+import { testRepoConfig } from '../support/repo-config.js';
 
 let pg: DemoPostgres;
 const dir = mkdtempSync(path.join(tmpdir(), 'opsgate-local-run-'));
@@ -24,18 +25,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  targets: { 'dev-box': { kind: 'local', name: 'dev-box' } },
-  databases: { billing: { name: 'billing', engine: 'postgres', target: 'dev-box', urlEnv: 'BILLING_DATABASE_URL' } },
-  policy: {
-    approvals: { required: 1, from: [], allowStale: false },
-    denyCommands: [],
-    sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' },
-    redact: [],
-  },
-};
+const config = testRepoConfig({ targets: { 'dev-box': { kind: 'local', name: 'dev-box' } }, databases: { billing: { name: 'billing', engine: 'postgres', target: 'dev-box', urlEnv: 'BILLING_DATABASE_URL' } } });
 
 function input(steps: Step[], extra: Partial<RunStepsInput> = {}): { input: RunStepsInput; audit: MemoryAudit } {
   const env = { ...(process.env as Record<string, string>), BILLING_DATABASE_URL: pg.url };

@@ -4,8 +4,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSsmExecutor } from '../../src/adapters/aws/ssm-executor.js';
 import type { SsmTarget } from '../../src/runbook/model.js';
-import { startSsmSimulator, type SsmSimulator } from '../support/ssm-simulator/server.js';
-import { collectingContext, credentials, instanceIds, shellStep, ssmTarget } from '../support/ssm-simulator/test-kit.js';
+import { type SsmSimulator } from '../support/ssm-simulator/server.js';
+import { collectingContext, instanceIds, shellStep, ssmTarget, startSsmTestbed, stopSsmTestbed } from '../support/ssm-simulator/test-kit.js';
 
 let sim: SsmSimulator;
 let ssm: SSMClient;
@@ -13,17 +13,13 @@ const fleet = instanceIds(60, 'b');
 const hidden = instanceIds(1, 'h')[0]!;
 
 beforeAll(async () => {
-  sim = await startSsmSimulator({
+  ({ sim, ssm } = await startSsmTestbed({
     instances: [...fleet.map((id) => ({ id })), { id: hidden }],
     emptyListCalls: 2,
     hiddenInstances: [hidden],
-  });
-  ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials });
+  }));
 });
-afterAll(async () => {
-  ssm?.destroy();
-  await sim?.close();
-});
+afterAll(() => stopSsmTestbed({ sim, ssm }));
 afterEach(() => {
   expect(sim.violations).toEqual([]);
 });

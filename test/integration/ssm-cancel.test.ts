@@ -6,21 +6,17 @@ import { createSsmExecutor } from '../../src/adapters/aws/ssm-executor.js';
 import { CANCEL_POLL_MS, CANCEL_WAIT_MS } from '../../src/adapters/aws/ssm-poll.js';
 import { systemClock } from '../../src/ports/clock.js';
 import type { SsmTarget } from '../../src/runbook/model.js';
-import { startSsmSimulator, type SsmSimulator } from '../support/ssm-simulator/server.js';
-import { collectingContext, credentials, instanceIds, shellStep, ssmTarget } from '../support/ssm-simulator/test-kit.js';
+import { type SsmSimulator } from '../support/ssm-simulator/server.js';
+import { collectingContext, instanceIds, shellStep, ssmTarget, startSsmTestbed, stopSsmTestbed } from '../support/ssm-simulator/test-kit.js';
 
 let sim: SsmSimulator;
 let ssm: SSMClient;
 const [obedient, stubborn] = instanceIds(2, 'c');
 
 beforeAll(async () => {
-  sim = await startSsmSimulator({ instances: [{ id: obedient! }, { id: stubborn!, ignoresCancel: true }] });
-  ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials });
+  ({ sim, ssm } = await startSsmTestbed({ instances: [{ id: obedient! }, { id: stubborn!, ignoresCancel: true }] }));
 });
-afterAll(async () => {
-  ssm?.destroy();
-  await sim?.close();
-});
+afterAll(() => stopSsmTestbed({ sim, ssm }));
 afterEach(() => {
   expect(sim.violations).toEqual([]);
 });

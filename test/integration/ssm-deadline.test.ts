@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createSsmExecutor } from '../../src/adapters/aws/ssm-executor.js';
 import { systemClock } from '../../src/ports/clock.js';
 import type { SsmTarget } from '../../src/runbook/model.js';
-import { startSsmSimulator, type SsmSimulator } from '../support/ssm-simulator/server.js';
-import { collectingContext, credentials, instanceIds, shellStep, ssmTarget } from '../support/ssm-simulator/test-kit.js';
+import { type SsmSimulator } from '../support/ssm-simulator/server.js';
+import { collectingContext, instanceIds, shellStep, ssmTarget, startSsmTestbed, stopSsmTestbed } from '../support/ssm-simulator/test-kit.js';
 
 const ids = instanceIds(5, 'l');
 const tagged = instanceIds(5, 'g');
@@ -16,13 +16,9 @@ let sim: SsmSimulator;
 let ssm: SSMClient;
 
 beforeAll(async () => {
-  sim = await startSsmSimulator({ instances: [...ids.map((id) => ({ id })), ...tagged.map((id) => ({ id, tags: { Role: 'batch' } }))], timeScale: 30 });
-  ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials });
+  ({ sim, ssm } = await startSsmTestbed({ instances: [...ids.map((id) => ({ id })), ...tagged.map((id) => ({ id, tags: { Role: 'batch' } }))], timeScale: 30 }));
 });
-afterAll(async () => {
-  ssm?.destroy();
-  await sim?.close();
-});
+afterAll(() => stopSsmTestbed({ sim, ssm }));
 afterEach(() => {
   expect(sim.violations).toEqual([]);
 });

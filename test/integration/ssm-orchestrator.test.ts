@@ -6,47 +6,33 @@ import { createSsmExecutor } from '../../src/adapters/aws/ssm-executor.js';
 import { systemClock } from '../../src/ports/clock.js';
 import { runSteps, type RunStepsInput } from '../../src/run/orchestrator.js';
 import type { CheckedRunbook } from '../../src/runbook/check.js';
-import type { RepoConfig, Step } from '../../src/runbook/model.js';
+import type { Step } from '../../src/runbook/model.js';
 import { MemoryAudit } from '../support/run-fakes.js';
-import { startSsmSimulator, type SsmSimulator } from '../support/ssm-simulator/server.js';
-import { credentials, instanceIds, shellStep, ssmTarget } from '../support/ssm-simulator/test-kit.js';
+import { type SsmSimulator } from '../support/ssm-simulator/server.js';
+import { instanceIds, shellStep, ssmTarget, startSsmTestbed, stopSsmTestbed } from '../support/ssm-simulator/test-kit.js';
+import { testRepoConfig } from '../support/repo-config.js';
 
 const [obedient, stubborn] = instanceIds(2, 'r');
 let sim: SsmSimulator;
 let ssm: SSMClient;
 
 beforeAll(async () => {
-  sim = await startSsmSimulator({
+  ({ sim, ssm } = await startSsmTestbed({
     instances: [
       { id: obedient!, tags: { Role: 'api' } },
       { id: stubborn!, tags: { Role: 'api' }, ignoresCancel: true },
     ],
     invocationDoesNotExistPolls: 1,
     emptyListCalls: 1,
-  });
-  ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials });
+  }));
 });
-afterAll(async () => {
-  ssm?.destroy();
-  await sim?.close();
-});
+afterAll(() => stopSsmTestbed({ sim, ssm }));
 afterEach(() => {
   expect(sim.violations).toEqual([]);
 });
 
 const target = ssmTarget({ name: 'api', tags: { Role: 'api' } });
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  targets: { api: target },
-  databases: {},
-  policy: {
-    approvals: { required: 1, from: [], allowStale: false },
-    denyCommands: [],
-    sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' },
-    redact: [],
-  },
-};
+const config = testRepoConfig({ targets: { api: target } });
 
 function input(steps: Step[], signal?: AbortSignal): RunStepsInput & { audit: MemoryAudit } {
   const checked: CheckedRunbook = {

@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createSsmExecutor } from '../../src/adapters/aws/ssm-executor.js';
 import { systemClock } from '../../src/ports/clock.js';
 import type { SsmTarget } from '../../src/runbook/model.js';
-import { startSsmSimulator, type Fault, type SsmSimulator } from '../support/ssm-simulator/server.js';
-import { collectingContext, credentials, instanceIds, shellStep, ssmTarget } from '../support/ssm-simulator/test-kit.js';
+import { type Fault, type SsmSimulator } from '../support/ssm-simulator/server.js';
+import { collectingContext, instanceIds, shellStep, ssmTarget, startSsmTestbed, stopSsmTestbed } from '../support/ssm-simulator/test-kit.js';
 
 let sim: SsmSimulator;
 let ssm: SSMClient;
@@ -15,13 +15,9 @@ const fleet = instanceIds(51, 'o');
 const [first, second] = fleet;
 
 beforeAll(async () => {
-  sim = await startSsmSimulator({ instances: fleet.map((id) => ({ id })) });
-  ssm = new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials }); // the SDK's default retries
+  ({ sim, ssm } = await startSsmTestbed({ instances: fleet.map((id) => ({ id })) })); // the SDK's default retries
 });
-afterAll(async () => {
-  ssm?.destroy();
-  await sim?.close();
-});
+afterAll(() => stopSsmTestbed({ sim, ssm }));
 afterEach(() => {
   expect(sim.violations).toEqual([]);
 });

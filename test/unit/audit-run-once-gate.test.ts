@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileAuditLog, createFileLedger } from '../../src/adapters/local/file-audit.js';
 import type { RunIdentity } from '../../src/ports/audit.js';
 import type { CheckedRunbook } from '../../src/runbook/check.js';
-import type { RepoConfig, Step } from '../../src/runbook/model.js';
+import type { Step } from '../../src/runbook/model.js';
 import { gateRunbook, type GateInput } from '../../src/usecases/merge-gate.js';
 import { FakeGitHub, fixedClock } from '../support/merge/fakes.js';
+import { testRepoConfig } from '../support/repo-config.js';
 
 const HEAD = 'h'.repeat(40);
 const started = { approvers: [], target: { name: 'db', description: 'x', members: [] }, title: 't' };
@@ -20,18 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  targets: { local: { kind: 'local', name: 'local' } },
-  databases: {},
-  policy: {
-    approvals: { required: 1, from: [], allowStale: false },
-    denyCommands: [],
-    sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' },
-    redact: [],
-  },
-};
+const config = testRepoConfig({ targets: { local: { kind: 'local', name: 'local' } } });
 
 /** Everything the gate needs for an approved runbook in its window; each call gets its own digest and ledger. */
 function gateFor(runId?: string): { input: GateInput; id: (runId: string) => RunIdentity; ledgerDir: string } {

@@ -3,8 +3,6 @@
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,6 +10,7 @@ import type { ActionContext } from '../../src/action/context.js';
 import { postFromAction, runFromAction, type MergeCollaborators } from '../../src/action/run-action.js';
 import { FakeAudit, FakeExecutor, FakeGitHub, RecordingReporter, fixedClock } from '../support/merge/fakes.js';
 import { CONFIG_PATH, configYaml, digestOf, planCommentBody, runbookYaml } from '../support/merge/yaml-fixtures.js';
+import { startSlackCapture, type SlackCapture } from '../support/slack-capture.js';
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
@@ -26,9 +25,9 @@ let audit: FakeAudit;
 let executor: FakeExecutor;
 let reporter: RecordingReporter;
 let dir: string;
-let slack: Server;
+let slack: SlackCapture;
 let slackUrl = '';
-const slackBodies: string[] = [];
+let slackBodies: string[] = [];
 
 /** PR 12 merged with the given runbooks (path → text), approved by bob, with the plan comment showing their digests. */
 async function seed(runbooks: Record<string, string> | string, config = configText) {
@@ -72,18 +71,11 @@ const collaborators = (): MergeCollaborators => ({
 });
 
 beforeAll(async () => {
-  slack = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      slackBodies.push(body);
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
-  slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}`;
+  slack = await startSlackCapture();
+  slackBodies = slack.bodies;
+  slackUrl = slack.url;
 });
-afterAll(() => new Promise<void>((resolve) => slack.close(() => resolve())));
+afterAll(() => slack.close());
 
 beforeEach(() => {
   github = new FakeGitHub();

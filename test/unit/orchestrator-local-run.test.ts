@@ -2,23 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { runLocally, secretValues, type LocalRunInput } from '../../src/usecases/local-run.js';
 import type { CheckResult } from '../../src/runbook/check.js';
-import type { RepoConfig, Runbook, Step } from '../../src/runbook/model.js';
+import type { Runbook, Step } from '../../src/runbook/model.js';
 import type { Diagnostic } from '../../src/runbook/diagnostics.js';
 import { stdoutTerminal } from '../../src/cli/run.js';
 import { ManualClock, MemoryAudit, ok, print, ScriptedExecutor, type StepScript } from '../support/run-fakes.js';
+import { testRepoConfig } from '../support/repo-config.js';
 
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  targets: { 'billing-prod': { kind: 'ecs', name: 'billing-prod', cluster: 'prod', service: 'billing' } },
-  databases: { billing: { name: 'billing', engine: 'postgres', target: 'billing-prod', urlEnv: 'BILLING_DATABASE_URL' } },
-  policy: {
-    approvals: { required: 1, from: [], allowStale: false },
-    denyCommands: [],
-    sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' },
-    redact: ['tok_[a-z0-9]+'],
-  },
-};
+const config = testRepoConfig({ targets: { 'billing-prod': { kind: 'ecs', name: 'billing-prod', cluster: 'prod', service: 'billing' } }, databases: { billing: { name: 'billing', engine: 'postgres', target: 'billing-prod', urlEnv: 'BILLING_DATABASE_URL' } }, policy: { redact: ['tok_[a-z0-9]+'] } });
 
 const steps: Step[] = [
   { kind: 'shell', index: 0, name: 'Count', run: 'echo counting', timeoutSeconds: 60, continueOnError: false },

@@ -2,26 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { runSteps, type ProgressEvent, type RunStepsInput } from '../../src/run/orchestrator.js';
 import { createRedactor } from '../../src/run/redaction.js';
 import type { CheckedRunbook } from '../../src/runbook/check.js';
-import type { RepoConfig, Step } from '../../src/runbook/model.js';
+import type { Step } from '../../src/runbook/model.js';
 import { MAX_TIMER_MS, systemClock } from '../../src/ports/clock.js';
 import { ManualClock, MemoryAudit, ok, print, ScriptedExecutor, waitForAbort, type StepScript } from '../support/run-fakes.js';
+import { testRepoConfig } from '../support/repo-config.js';
 
 function shell(index: number, name: string, run: string, extra: Partial<Step> = {}): Step {
   return { kind: 'shell', index, name, run, timeoutSeconds: 600, continueOnError: false, ...extra } as Step;
 }
 
-const config: RepoConfig = {
-  path: '.github/opsgate.yml',
-  version: 1,
-  targets: { local: { kind: 'local', name: 'local' } },
-  databases: { billing: { name: 'billing', engine: 'postgres', target: 'local', urlEnv: 'BILLING_DATABASE_URL' } },
-  policy: {
-    approvals: { required: 1, from: [], allowStale: false },
-    denyCommands: [],
-    sqlRules: { updateWithoutWhere: 'error', deleteWithoutWhere: 'error', drop: 'error', truncate: 'error', ddl: 'warning' },
-    redact: [],
-  },
-};
+const config = testRepoConfig({ targets: { local: { kind: 'local', name: 'local' } }, databases: { billing: { name: 'billing', engine: 'postgres', target: 'local', urlEnv: 'BILLING_DATABASE_URL' } } });
 
 function setup(steps: Step[], scripts: Record<string, StepScript>, extra: Partial<RunStepsInput> = {}) {
   const checked: CheckedRunbook = {

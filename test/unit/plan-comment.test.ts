@@ -12,6 +12,7 @@ import { loadRepoConfig } from '../../src/config/load-repo-config.js';
 import { evaluateApprovals, requirementFor, type ApprovalSnapshot } from '../../src/policy/approvals.js';
 import type { RepoConfig } from '../../src/runbook/model.js';
 import { shownDigestFor } from '../../src/usecases/merge-plan-digest.js';
+import { EXAMPLE_CONFIG_TEXT } from '../support/example-config.js';
 
 const HEAD = '3f2a9c1d'.padEnd(40, '0');
 const REPO = 'https://github.com/acme/ops';
@@ -19,20 +20,7 @@ const RUN = 'https://github.com/acme/ops/actions/runs/4242';
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
-/** Fixed here, so the snapshot does not move when the repo's own config does. */
-const CONFIG_TEXT = `version: 1
-targets:
-  web-fleet:
-    ssm: { tags: { Role: web, Env: prod }, max-concurrency: "10%", max-errors: "0" }
-    region: ap-northeast-1
-  dev-box:
-    local: {}
-databases:
-  billing: { engine: postgres, target: dev-box, url-env: BILLING_DATABASE_URL }
-policy:
-  approvals: { required: 1, from: ["@acme/sre"] }
-  sql-rules: { update-without-where: error, delete-without-where: error, drop: error, truncate: warning }
-`;
+const CONFIG_TEXT = EXAMPLE_CONFIG_TEXT;
 
 function fixedConfig(): RepoConfig {
   const loaded = loadRepoConfig({ path: '.github/opsgate.yml', text: CONFIG_TEXT });

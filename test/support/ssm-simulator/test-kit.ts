@@ -1,6 +1,9 @@
-// Shared helpers for the SSM executor tests: instance ids, steps, and a step context that collects output.
+// Shared helpers for the SSM executor tests: a simulator with its client, instance ids, steps, and a step context
+// that collects output.
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { StepContext } from '../../../src/ports/executor.js';
 import type { ShellStep, SsmTarget } from '../../../src/runbook/model.js';
+import { startSsmSimulator, type SimOptions, type SsmSimulator } from './server.js';
 
 export const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 
@@ -26,4 +29,20 @@ export function collectingContext(signal = new AbortController().signal, origin 
     },
   };
   return ctx;
+}
+
+/** A simulator and a real SDK client pointed at it (the SDK's default retries, like production's reads). */
+export interface SsmTestbed {
+  sim: SsmSimulator;
+  ssm: SSMClient;
+}
+
+export async function startSsmTestbed(options: SimOptions): Promise<SsmTestbed> {
+  const sim = await startSsmSimulator(options);
+  return { sim, ssm: new SSMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials }) };
+}
+
+export async function stopSsmTestbed(bed: Partial<SsmTestbed>): Promise<void> {
+  bed.ssm?.destroy();
+  await bed.sim?.close();
 }
